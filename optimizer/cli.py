@@ -1,0 +1,152 @@
+"""`consortium` command line: a thin shell over the Python API.
+
+Exit codes (spec): 0 solved (optimal or feasible), 2 invalid input or usage,
+3 infeasible, 4 no solution within limits, 130 interrupted, 1 unexpected internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Sequence
+
+from . import __version__
+from .api import solve
+from .errors import InputError
+from .instance import load_instance
+from .results import Result
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+STATUS_EXIT = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
+               "no_solution": EXIT_NO_SOLUTION}
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(x) or x <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return x
+
+
+def _fraction(text: str) -> float:
+    x = _positive_float(text) if text.strip() not in ("0", "0.0") else 0.0
+    if x >= 1:
+        raise argparse.ArgumentTypeError(f"expected a relative gap in [0, 1), got {text!r}")
+    return x
+
+
+def _positive_int(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if x < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return x
+
+
+def _add_solver_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds per MIP solve")
+    p.add_argument("--mip-gap", type=_fraction, metavar="G",
+                   help="relative MIP gap at which to stop (default 1e-6)")
+    p.add_argument("--threads", type=_positive_int, metavar="N", help="HiGHS threads")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="consortium",
+        description="Plan who runs which shared R&D workstream, on what hardware, and who adopts it.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check an instance file and summarise it")
+    p.add_argument("file")
+
+    p = sub.add_parser("solve", help="solve one design of an instance")
+    p.add_argument("file")
+    p.add_argument("--design", default="consortium", help="design to solve (default: consortium)")
+    p.add_argument("--json", action="store_true", help="print the result object as JSON")
+    _add_solver_options(p)
+    return parser
+
+
+def fmt(x: float | None, unit: str = "") -> str:
+    if x is None:
+        return "n/a"
+    text = f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4g}"
+    return f"{text} {unit}".rstrip()
+
+
+def summary_text(r: Result) -> str:
+    units = r.data.units if r.data else {"compute": "", "money": ""}
+    cu = units.get("compute", "")
+    lines = [f"{r.instance} — design {r.design}: {r.status}"
+             + (f" (gap {r.mip_gap:.2%})" if r.status == "feasible" and r.mip_gap is not None else "")]
+    if r.solved:
+        lines.append(f"  total R&D compute   {fmt(r.total_compute, cu)}")
+        if r.silo_compute is not None:
+            pct = f" ({r.savings / r.silo_compute:.1%})" if r.silo_compute else ""
+            lines.append(f"  silo compute        {fmt(r.silo_compute, cu)}")
+            lines.append(f"  duplication avoided {fmt(r.savings, cu)}{pct}")
+        else:
+            lines.append("  silo compute        n/a (infeasible alone: "
+                         + ", ".join(r.standalone_infeasible) + ")")
+        lines.append(f"  adoption compute    {fmt(r.adoption_compute, cu)}")
+        lines.append(f"  duplicated compute  {fmt(r.duplicated_compute, cu)} (second and later runs)")
+        lines.append("")
+        lines.append("  workstream: who runs it (on what) / who adopts it")
+        for w in (r.data.workstreams if r.data else sorted(set(r.runs.workstream))):
+            ran = r.runs[r.runs.workstream == w]
+            got = r.adoptions[r.adoptions.workstream == w]
+            if ran.empty and got.empty:
+                continue
+            runners = ", ".join(f"{a.member} ({a.accelerator})" for a in ran.itertuples())
+            adopters = ", ".join(got.member) or "-"
+            lines.append(f"    {w}: {runners or '-'} / {adopters}")
+    return "\n".join(lines)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    inst = load_instance(args.file)
+    print(f"valid: {inst.summary()}")
+    return EXIT_OK
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    inst = load_instance(args.file)
+    result = solve(inst, args.design, time_limit=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(summary_text(result))
+    return STATUS_EXIT[result.status]
+
+
+COMMANDS = {"validate": cmd_validate, "solve": cmd_solve}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(str(exc), file=sys.stderr)
+        n = len(exc.problems)
+        if n > 1:
+            print(f"{n} problems found", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # pragma: no cover - the last line of defence
+        print(f"consortium: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Errors a user can act on: every problem carries file, line, column and key path."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with an input file, located as precisely as we can."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class InputError(Exception):
+    """Invalid input (instance file, result file, option). The CLI maps it to exit code 2."""
+
+    def __init__(self, problems: list[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem("<input>", 0, 0, "", problems)]
+        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line, p.column, p.path, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UsageError(InputError):
+    """A command-line or API argument that cannot be honoured (also exit code 2)."""
+
+    def __init__(self, message: str):
+        Exception.__init__(self, message)
+        self.problems = []
+
+    def __str__(self) -> str:  # plain message, no location
+        return self.args[0]

@@ -1,0 +1,95 @@
+"""Loading an instance: file or mapping -> validated :class:`Instance` with its designs."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import InputError
+from .schema import BUILTIN_DESIGNS, Design, InstanceFile
+from .validate import deep_merge, did_you_mean, validate_document
+from .yamlsource import SourceMap, parse_yaml, read_text
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A validated instance file together with every design it defines.
+
+    ``spec`` is the instance as written; ``variants[name]`` is the instance a design
+    sees after its ``overrides`` were merged in (the same object when it has none).
+    """
+
+    spec: InstanceFile
+    source: str
+    content_hash: str
+    raw: dict = field(repr=False)
+    variants: dict[str, InstanceFile] = field(repr=False, default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def design_names(self) -> list[str]:
+        return list(BUILTIN_DESIGNS) + list(self.spec.designs)
+
+    def design(self, name: str) -> tuple[InstanceFile, Design]:
+        """The (instance variant, design settings) a named design solves."""
+        if name in BUILTIN_DESIGNS:
+            return self.spec, BUILTIN_DESIGNS[name]
+        if name not in self.spec.designs:
+            raise InputError(f"unknown design {name!r}{did_you_mean(name, self.design_names)}")
+        return self.variants.get(name, self.spec), self.spec.designs[name]
+
+    def summary(self) -> str:
+        s = self.spec
+        fleets = sum(1 for m in s.members.values() if m.fleet is not None)
+        needs = sum(len(m.needs) for m in s.members.values())
+        return (f"{s.name}: {len(s.members)} members ({fleets} with fleets, "
+                f"{len(s.members) - fleets} renting), {len(s.workstreams)} workstreams, "
+                f"{len(s.accelerators)} accelerator types, {needs} needs, "
+                f"designs: {', '.join(self.design_names)}")
+
+
+def _hash(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _build(data: dict, source: SourceMap, origin: str, content_hash: str) -> Instance:
+    problems = validate_document(data, source)
+    if problems:
+        raise InputError(problems)
+    spec = InstanceFile.model_validate(data)
+    base = {k: v for k, v in data.items() if k != "designs"}
+    variants = {
+        name: InstanceFile.model_validate(deep_merge(base, d.overrides))
+        for name, d in spec.designs.items() if d.overrides
+    }
+    return Instance(spec=spec, source=origin, content_hash=content_hash, raw=data, variants=variants)
+
+
+def parse_instance(text: str, file: str = "<string>") -> Instance:
+    data, source = parse_yaml(text, file)
+    return _build(data, source, file, _hash(text))
+
+
+def load_instance(path_or_mapping: str | os.PathLike | Mapping[str, Any] | Instance) -> Instance:
+    """Read and validate an instance from a YAML file path or an in-memory mapping.
+
+    Raises :class:`~optimizer.errors.InputError` listing every problem found.
+    """
+    if isinstance(path_or_mapping, Instance):
+        return path_or_mapping
+    if isinstance(path_or_mapping, Mapping):
+        data = copy.deepcopy(dict(path_or_mapping))  # detached: later edits do not leak in
+        try:
+            text = json.dumps(data, sort_keys=True, default=str)
+        except TypeError:  # mixed key types; validation will reject them anyway
+            text = repr(data)
+        return _build(data, SourceMap("<mapping>"), "<mapping>", _hash(text))
+    path = Path(path_or_mapping)
+    return parse_instance(read_text(path), str(path))

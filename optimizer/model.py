@@ -1,0 +1,158 @@
+"""The consortium MIP in Pyomo: one small named function per group of constraints.
+
+Names follow docs/model.md and the spec: ``run[i,w,o]``, ``get[i,w]``, ``has[i,w]``,
+``pay[i,w]``. Each ``add_*`` function adds one constraint group to the model and
+nothing else, so a reader can check it against the math line by line.
+"""
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from .tables import ModelData
+
+
+def checked(rule):
+    """Wrap a constraint rule so rows without variables do not upset Pyomo.
+
+    A row whose both sides are constants is either always true (dropped) or always
+    false: then the whole design is infeasible, recorded in ``m.infeasible_rows`` so the
+    solver layer can say so without calling HiGHS.
+    """
+    def wrapped(m, *index):
+        row = rule(m, *index)
+        if isinstance(row, bool):
+            if not row:
+                m.infeasible_rows.append(index)
+            return pyo.Constraint.Skip
+        return row
+    return wrapped
+
+
+def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
+    m.RUN = pyo.Set(initialize=d.run_keys, dimen=3, ordered=True)
+    m.GET = pyo.Set(initialize=d.get_keys, dimen=2, ordered=True)
+    m.run = pyo.Var(m.RUN, domain=pyo.Binary)
+    m.get = pyo.Var(m.GET, domain=pyo.Binary)
+    if d.pooled:
+        m.PAY = pyo.Set(initialize=[(i, w) for i in d.members for w in d.workstreams], dimen=2, ordered=True)
+        m.pay = pyo.Var(m.PAY, domain=pyo.NonNegativeReals)
+
+
+def runs_of(m: pyo.ConcreteModel, d: ModelData, w: str, exclude: str | None = None,
+            publishing_only: bool = False):
+    """sum_{j,o} run[j,w,o], optionally over publishing members j != exclude."""
+    return sum(m.run[j, w, o] for j, o in d.runners(w, exclude, publishing_only))
+
+
+def has(m: pyo.ConcreteModel, d: ModelData, i: str, w: str):
+    """has[i,w] = sum_o run[i,w,o] + get[i,w] (an expression, not a variable)."""
+    expr = sum(m.run[i, w, o] for o in d.options[i, w])
+    if (i, w) in m.GET:
+        expr = expr + m.get[i, w]
+    return expr
+
+
+def add_at_most_once(m, d: ModelData) -> None:
+    """(1) has[i,w] <= 1 -- only needed where a member has two ways to have w."""
+    keys = [(i, w) for i in d.members for w in d.workstreams
+            if len(d.options[i, w]) + ((i, w) in m.GET) > 1]
+    m.at_most_once = pyo.Constraint(keys, rule=checked(lambda m, i, w: has(m, d, i, w) <= 1))
+
+
+def add_needs(m, d: ModelData) -> None:
+    """(2) has[i,w] = 1 for every w in needs[i]."""
+    keys = [(i, w) for i in d.members for w in d.needs[i]]
+    m.needs = pyo.Constraint(keys, rule=checked(lambda m, i, w: has(m, d, i, w) == 1))
+
+
+def add_prerequisites(m, d: ModelData) -> None:
+    """(3) has[i,w] <= has[i,v] for every v in requires[w]."""
+    keys = [(i, w, v) for i in d.members for w in d.workstreams for v in d.requires[w]]
+    m.prerequisites = pyo.Constraint(keys, rule=checked(lambda m, i, w, v: has(m, d, i, w) <= has(m, d, i, v)))
+
+
+def add_adoption_source(m, d: ModelData) -> None:
+    """(4) get[i,w] <= sum over publishing j != i of sum_o run[j,w,o]."""
+    m.adoption_source = pyo.Constraint(
+        m.GET, rule=checked(lambda m, i, w: m.get[i, w] <= runs_of(m, d, w, exclude=i, publishing_only=True)))
+
+
+def add_replicas(m, d: ModelData) -> None:
+    """(5) runs of w >= replicas[w] * has[i,w], and >= replicas[w] when w is required.
+
+    Ignored when sharing is 'none'. For replicas[w] = 1 the per-member rows are implied
+    by (1), (4) and the run itself, so they are only written for replicas >= 2.
+    """
+    if not d.sharing:
+        return
+    keys = [(i, w) for i in d.members for w in d.workstreams if d.replicas[w] > 1]
+    m.replicas = pyo.Constraint(
+        keys, rule=checked(lambda m, i, w: runs_of(m, d, w) >= d.replicas[w] * has(m, d, i, w)))
+    required = [w for w in d.workstreams if d.required[w]]
+    m.required = pyo.Constraint(required, rule=checked(lambda m, w: runs_of(m, d, w) >= d.replicas[w]))
+
+
+def adoption_cost(m, d: ModelData, i: str):
+    """sum_w adoption[w] * cost[i,w] * get[i,w]."""
+    return sum(d.adoption[w] * d.cost[i, w] * m.get[i, w] for w in d.workstreams if (i, w) in m.GET)
+
+
+def add_budget_lead(m, d: ModelData) -> None:
+    """(6) lead funding: a member pays for what it runs and what it adopts."""
+    def rule(m, i):
+        runs = sum(d.cost[i, w] * m.run[i, w, o] for w in d.workstreams for o in d.options[i, w])
+        body = runs + adoption_cost(m, d, i)
+        return body <= d.budget[i]
+    m.budget = pyo.Constraint(d.members, rule=checked(rule))
+
+
+def add_budget_pooled(m, d: ModelData) -> None:
+    """(6') pooled funding: beneficiaries fund the runs, wherever they run.
+
+    pay[i,w] <= M * has[i,w] with M = min(budget[i], total cost of all runs of w):
+    a member can never pay more than either, so M does not cut off any solution.
+    """
+    def bound(i, w):
+        total = sum(d.cost[j, w] for j, _ in d.runners(w))
+        return min(d.budget[i], total)
+    m.pay_only_if_has = pyo.Constraint(
+        m.PAY, rule=checked(lambda m, i, w: m.pay[i, w] <= bound(i, w) * has(m, d, i, w)))
+    m.pay_covers_runs = pyo.Constraint(
+        d.workstreams, rule=checked(lambda m, w: sum(m.pay[i, w] for i in d.members)
+        == sum(d.cost[j, w] * m.run[j, w, o] for j, o in d.runners(w))))
+    m.budget = pyo.Constraint(
+        d.members, rule=checked(lambda m, i: sum(m.pay[i, w] for w in d.workstreams)
+        + adoption_cost(m, d, i) <= d.budget[i]))
+
+
+def add_capacity(m, d: ModelData) -> None:
+    """(7) sum_w compute[i,w]/throughput[h] * run[i,w,h] <= fleet[i][h] * hours."""
+    def rule(m, i, h):
+        used = [d.hours[i, w, h] * m.run[i, w, h] for w in d.workstreams if h in d.options[i, w]]
+        # skip rows that cannot bind: even running everything fits
+        if not used or sum(d.hours[i, w, h] for w in d.workstreams if h in d.options[i, w]) <= d.capacity[i, h]:
+            return pyo.Constraint.Skip
+        return sum(used) <= d.capacity[i, h]
+    m.capacity = pyo.Constraint(list(d.capacity), rule=checked(rule))
+
+
+def total_compute(m, d: ModelData):
+    """sum compute[i,w] run[i,w,o] + sum adoption[w] compute[i,w] get[i,w]."""
+    return (sum(d.compute[i, w] * m.run[i, w, o] for (i, w, o) in m.RUN)
+            + sum(d.adoption[w] * d.compute[i, w] * m.get[i, w] for (i, w) in m.GET))
+
+
+CONSTRAINT_GROUPS = (add_at_most_once, add_needs, add_prerequisites, add_adoption_source,
+                     add_replicas, add_capacity)
+
+
+def build_model(d: ModelData) -> pyo.ConcreteModel:
+    """The Pyomo model of one design (or one member's standalone problem)."""
+    m = pyo.ConcreteModel(name=f"{d.instance} [{d.design_name}]")
+    m.infeasible_rows = []
+    add_variables(m, d)
+    for add in CONSTRAINT_GROUPS:
+        add(m, d)
+    (add_budget_pooled if d.pooled else add_budget_lead)(m, d)
+    m.total_compute = pyo.Objective(expr=total_compute(m, d), sense=pyo.minimize)
+    return m

@@ -1,0 +1,98 @@
+"""The instance file schema (spec v1), as strict pydantic models.
+
+Only shapes, types and ranges live here; references between ids (needs, requires,
+fleet, estimates, accelerators, design members) and acyclicity are checked in
+:mod:`optimizer.validate`, which also turns errors into positioned messages.
+Field names are exactly the instance file's keys.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Id = Annotated[str, StringConstraints(min_length=1, strip_whitespace=False)]
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+class Strict(BaseModel):
+    # strict: no silent "1024" -> 1024 or true -> 1; extra="forbid": unknown keys are errors
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class Units(Strict):
+    compute: str = "compute units"
+    money: str = "money"
+
+
+class Defaults(Strict):
+    hours: Positive = 2190.0
+    adoption: Fraction = 0.1
+    price: NonNegative = 2.0
+
+
+class Accelerator(Strict):
+    throughput: Positive
+
+
+class Estimate(Strict):
+    compute: Positive | None = None
+    cost: NonNegative | None = None
+
+
+class Member(Strict):
+    budget: NonNegative
+    price: NonNegative | None = None
+    fleet: dict[Id, Annotated[int, Field(ge=0)]] | None = None
+    needs: list[Id] = []
+    publishes: bool = True
+    estimates: dict[Id, Estimate] = {}
+
+
+class Workstream(Strict):
+    compute: Positive
+    accelerators: list[Id] | None = None
+    min_accelerators: Annotated[int, Field(ge=1)] = 1
+    requires: list[Id] = []
+    replicas: Annotated[int, Field(ge=1)] = 1
+    adoption: Fraction | None = None
+    required: bool = False
+
+
+class Design(Strict):
+    sharing: Literal["open", "none"] = "open"
+    adoption_factor: Positive = 1.0
+    members: list[Id] | None = None
+    funding: Literal["lead", "pooled"] = "lead"
+    overrides: dict[str, Any] | None = None
+
+
+class InstanceFile(Strict):
+    name: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+    description: str | None = None
+    units: Units = Units()
+    defaults: Defaults = Defaults()
+    accelerators: dict[Id, Accelerator] = {}
+    members: Annotated[dict[Id, Member], Field(min_length=1)]
+    workstreams: Annotated[dict[Id, Workstream], Field(min_length=1)]
+    designs: dict[Id, Design] = {}
+
+
+BUILTIN_DESIGNS: dict[str, Design] = {
+    "consortium": Design(),
+    "silo": Design(sharing="none"),
+}
+
+# Keys per section, for did-you-mean hints on misspelt keys.
+KNOWN_KEYS: dict[str, list[str]] = {
+    "": list(InstanceFile.model_fields),
+    "units": list(Units.model_fields),
+    "defaults": list(Defaults.model_fields),
+    "accelerator": list(Accelerator.model_fields),
+    "member": list(Member.model_fields),
+    "estimate": list(Estimate.model_fields),
+    "workstream": list(Workstream.model_fields),
+    "design": list(Design.model_fields),
+}

@@ -1,0 +1,119 @@
+"""Derived tables: everything the model needs, computed once from (instance, design).
+
+This is the "Derived quantities" section of the spec in code. The model builder only
+reads :class:`ModelData`; it never looks at the instance file again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .schema import Design, InstanceFile
+
+RENTED = "rented"  # run option of a member without a fleet
+
+
+@dataclass
+class ModelData:
+    instance: str
+    design_name: str
+    sharing: bool  # design.sharing == "open"
+    pooled: bool  # design.funding == "pooled"
+    members: list[str]
+    workstreams: list[str]
+    budget: dict[str, float]
+    publishes: dict[str, bool]
+    needs: dict[str, list[str]]
+    compute: dict[tuple[str, str], float]  # compute[i,w]
+    cost: dict[tuple[str, str], float]  # cost[i,w]
+    adoption: dict[str, float]  # adoption[w], after the design's adoption_factor
+    requires: dict[str, list[str]]
+    replicas: dict[str, int]
+    required: dict[str, bool]
+    options: dict[tuple[str, str], list[str]]  # run options o of (i,w): accelerator types or RENTED
+    hours: dict[tuple[str, str, str], float]  # fleet hours a run uses: compute[i,w] / throughput[h]
+    capacity: dict[tuple[str, str], float]  # fleet[i][h] * defaults.hours
+    units: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def run_keys(self) -> list[tuple[str, str, str]]:
+        return [(i, w, o) for i in self.members for w in self.workstreams for o in self.options[i, w]]
+
+    def runners(self, w: str, exclude: str | None = None, publishing_only: bool = False) -> list[tuple[str, str]]:
+        """(member, option) pairs able to run w."""
+        return [(j, o) for j in self.members if j != exclude
+                and (not publishing_only or self.publishes[j]) for o in self.options[j, w]]
+
+    @property
+    def get_keys(self) -> list[tuple[str, str]]:
+        """(i,w) where adopting is possible at all: sharing is open and some publisher j != i can run w."""
+        if not self.sharing:
+            return []
+        return [(i, w) for i in self.members for w in self.workstreams
+                if self.runners(w, exclude=i, publishing_only=True)]
+
+    def fleet_types(self, i: str) -> list[str]:
+        return [h for (j, h) in self.capacity if j == i]
+
+
+def derive(spec: InstanceFile, design: Design, design_name: str) -> ModelData:
+    """The spec's derived quantities for one design of one instance."""
+    members = [m for m in spec.members if design.members is None or m in design.members]
+    workstreams = list(spec.workstreams)
+    price = {i: spec.members[i].price if spec.members[i].price is not None else spec.defaults.price
+             for i in members}
+    compute, cost, options, hours, capacity = {}, {}, {}, {}, {}
+    for i in members:
+        m = spec.members[i]
+        for h, count in (m.fleet or {}).items():
+            capacity[i, h] = count * spec.defaults.hours
+        for w in workstreams:
+            ws = spec.workstreams[w]
+            est = m.estimates.get(w)
+            compute[i, w] = est.compute if est and est.compute is not None else ws.compute
+            cost[i, w] = est.cost if est and est.cost is not None else compute[i, w] * price[i]
+            if m.fleet is None:
+                options[i, w] = [RENTED]
+                continue
+            compatible = ws.accelerators if ws.accelerators is not None else list(spec.accelerators)
+            options[i, w] = [h for h in m.fleet
+                             if h in compatible and m.fleet[h] > 0 and m.fleet[h] >= ws.min_accelerators]
+            for h in options[i, w]:
+                hours[i, w, h] = compute[i, w] / spec.accelerators[h].throughput
+    adoption = {}
+    for w, ws in spec.workstreams.items():
+        base = ws.adoption if ws.adoption is not None else spec.defaults.adoption
+        adoption[w] = min(1.0, base * design.adoption_factor)
+    return ModelData(
+        instance=spec.name,
+        design_name=design_name,
+        sharing=design.sharing == "open",
+        pooled=design.funding == "pooled",
+        members=members,
+        workstreams=workstreams,
+        budget={i: spec.members[i].budget for i in members},
+        publishes={i: spec.members[i].publishes for i in members},
+        needs={i: list(spec.members[i].needs) for i in members},
+        compute=compute,
+        cost=cost,
+        adoption=adoption,
+        requires={w: list(ws.requires) for w, ws in spec.workstreams.items()},
+        replicas={w: ws.replicas for w, ws in spec.workstreams.items()},
+        required={w: ws.required for w, ws in spec.workstreams.items()},
+        options=options,
+        hours=hours,
+        capacity=capacity,
+        units={"compute": spec.units.compute, "money": spec.units.money},
+    )
+
+
+def standalone(data: ModelData, member: str) -> ModelData:
+    """One member alone, no sharing: the spec's standalone problem (design 'silo' for one member)."""
+    keep = lambda d: {k: v for k, v in d.items() if k[0] == member}  # noqa: E731
+    return ModelData(
+        instance=data.instance, design_name=f"standalone:{member}", sharing=False, pooled=False,
+        members=[member], workstreams=data.workstreams,
+        budget={member: data.budget[member]}, publishes={member: data.publishes[member]},
+        needs={member: data.needs[member]}, compute=keep(data.compute), cost=keep(data.cost),
+        adoption=data.adoption, requires=data.requires, replicas=data.replicas, required=data.required,
+        options=keep(data.options), hours=keep(data.hours), capacity=keep(data.capacity), units=data.units,
+    )

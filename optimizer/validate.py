@@ -1,0 +1,251 @@
+"""Validation of instance files: schema errors and cross-references, all at once, positioned.
+
+Every check returns :class:`~optimizer.errors.Problem` objects; nothing here raises
+until :func:`validate_document` has collected all of them, so a user fixing a file
+sees every problem in one go.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import graphlib
+from typing import Any, Iterable
+
+import pydantic
+
+from .errors import Problem
+from .schema import BUILTIN_DESIGNS, KNOWN_KEYS, InstanceFile
+from .yamlsource import KeyPath, SourceMap, format_path
+
+
+def did_you_mean(word: Any, choices: Iterable[str]) -> str:
+    choices = sorted(str(c) for c in choices)
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    if choices and len(choices) <= 12:
+        return f" (expected one of: {', '.join(choices)})"
+    return ""
+
+
+def _section(path: KeyPath) -> str:
+    """Which kind of mapping a key path points into, for did-you-mean hints."""
+    p = tuple(path)
+    if not p:
+        return ""
+    if p[0] in ("units", "defaults") and len(p) == 1:
+        return p[0]
+    kinds = {"accelerators": "accelerator", "members": "member", "workstreams": "workstream",
+             "designs": "design"}
+    if len(p) == 2 and p[0] in kinds:
+        return kinds[p[0]]
+    if len(p) == 4 and p[0] == "members" and p[2] == "estimates":
+        return "estimate"
+    return "?"
+
+
+def _num(x: Any) -> str:
+    return f"{x:g}" if isinstance(x, (int, float)) else str(x)
+
+
+def _expected(err: dict) -> str:
+    kind, ctx = err["type"], err.get("ctx", {})
+    table = {
+        "greater_than_equal": lambda: f"a number >= {_num(ctx.get('ge'))}",
+        "greater_than": lambda: f"a number > {_num(ctx.get('gt'))}",
+        "less_than_equal": lambda: f"a number <= {_num(ctx.get('le'))}",
+        "less_than": lambda: f"a number < {_num(ctx.get('lt'))}",
+        "float_type": lambda: "a number",
+        "float_parsing": lambda: "a number",
+        "finite_number": lambda: "a finite number",
+        "int_type": lambda: "a whole number",
+        "int_from_float": lambda: "a whole number",
+        "int_parsing": lambda: "a whole number",
+        "bool_type": lambda: "true or false",
+        "bool_parsing": lambda: "true or false",
+        "string_type": lambda: "a string",
+        "string_too_short": lambda: "a non-empty string",
+        "dict_type": lambda: "a mapping of keys to values",
+        "model_type": lambda: "a mapping of keys to values",
+        "model_attributes_type": lambda: "a mapping of keys to values",
+        "list_type": lambda: "a list",
+        "literal_error": lambda: f"one of {ctx.get('expected')}",
+        "too_short": lambda: f"at least {ctx.get('min_length')} entry",
+    }
+    return table[kind]() if kind in table else err["msg"]
+
+
+def schema_problems(data: Any, source: SourceMap) -> list[Problem]:
+    """Validate shapes/types/ranges with pydantic and translate its errors."""
+    try:
+        InstanceFile.model_validate(data)
+        return []
+    except pydantic.ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    out = []
+    for err in errors:
+        loc = list(err["loc"])
+        on_key = bool(loc) and loc[-1] == "[key]"
+        if on_key:
+            loc.pop()
+        path = tuple(loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            section = _section(path[:-1])
+            hint = did_you_mean(path[-1], KNOWN_KEYS.get(section, []))
+            out.append(source.problem(path, f"unknown key {path[-1]!r}{hint}", key=True))
+        elif kind == "missing":
+            out.append(source.problem(path[:-1], f"missing required key {path[-1]!r}", key=True))
+        elif on_key:
+            out.append(source.problem(path, f"id {path[-1]!r} must be a string (quote it)", key=True))
+        else:
+            got = err.get("input")
+            shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
+            out.append(source.problem(path, f"got {shown} (expected {_expected(err)})"))
+    return out
+
+
+def _ids(section: Any) -> list[str]:
+    return [k for k in section] if isinstance(section, dict) else []
+
+
+def _check_refs(values: Any, known: list[str], what: str, path: KeyPath, source: SourceMap,
+                *, unique: bool = True) -> list[Problem]:
+    out = []
+    if not isinstance(values, list):
+        return out
+    seen: set = set()
+    for k, v in enumerate(values):
+        if not isinstance(v, str):
+            continue
+        if v not in known:
+            out.append(source.problem(path + (k,), f"unknown {what} {v!r}{did_you_mean(v, known)}"))
+        elif unique and v in seen:
+            out.append(source.problem(path + (k,), f"{what} {v!r} is listed twice (expected no repeats)"))
+        seen.add(v)
+    return out
+
+
+def reference_problems(data: Any, source: SourceMap) -> list[Problem]:
+    """Ids that must exist, repeats, and cycles in ``requires``; tolerant of bad shapes."""
+    if not isinstance(data, dict):
+        return []
+    out: list[Problem] = []
+    accels = _ids(data.get("accelerators"))
+    works = _ids(data.get("workstreams"))
+    members = data.get("members") if isinstance(data.get("members"), dict) else {}
+    for m, spec in members.items():
+        if not isinstance(spec, dict):
+            continue
+        base = ("members", m)
+        out += _check_refs(spec.get("needs"), works, "workstream", base + ("needs",), source)
+        for section, known, what in (("fleet", accels, "accelerator type"),
+                                     ("estimates", works, "workstream")):
+            entries = spec.get(section)
+            if isinstance(entries, dict):
+                for key in entries:
+                    if isinstance(key, str) and key not in known:
+                        hint = did_you_mean(key, known)
+                        if section == "fleet" and not accels:
+                            hint = " (define it under the top-level 'accelerators:' section)"
+                        out.append(source.problem(base + (section, key), f"unknown {what} {key!r}{hint}",
+                                                  key=True))
+    workstreams = data.get("workstreams") if isinstance(data.get("workstreams"), dict) else {}
+    graph: dict[str, list[str]] = {}
+    for w, spec in workstreams.items():
+        if not isinstance(spec, dict):
+            continue
+        base = ("workstreams", w)
+        listed = spec.get("accelerators")
+        if isinstance(listed, list) and listed and not accels:
+            out.append(source.problem(base + ("accelerators",),
+                                      "names accelerator types but the instance has no top-level "
+                                      "'accelerators:' section (expected the types defined there)"))
+        else:
+            out += _check_refs(listed, accels, "accelerator type", base + ("accelerators",), source)
+        reqs = spec.get("requires")
+        out += _check_refs(reqs, works, "workstream", base + ("requires",), source)
+        if isinstance(reqs, list):
+            for k, v in enumerate(reqs):
+                if v == w:
+                    out.append(source.problem(base + ("requires", k),
+                                              f"workstream {w!r} cannot require itself"))
+            graph[w] = [v for v in reqs if isinstance(v, str) and v in works and v != w]
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        cycle = exc.args[1]
+        out.append(source.problem(("workstreams", cycle[0], "requires"),
+                                  "prerequisites form a cycle: " + " -> ".join(cycle[::-1])
+                                  + " (expected 'requires' to be acyclic)"))
+    designs = data.get("designs") if isinstance(data.get("designs"), dict) else {}
+    for d, spec in designs.items():
+        if d in BUILTIN_DESIGNS:
+            out.append(source.problem(("designs", d), f"design name {d!r} is built in and cannot be "
+                                      "redefined (choose another name)", key=True))
+        if isinstance(spec, dict):
+            out += _check_refs(spec.get("members"), _ids(members), "member", ("designs", d, "members"),
+                               source)
+            if isinstance(spec.get("members"), list) and not spec["members"]:
+                out.append(source.problem(("designs", d, "members"), "empty member list "
+                                          "(expected at least one member id)"))
+    return out
+
+
+def deep_merge(base: Any, override: Any) -> Any:
+    """Maps merge key by key; lists and scalars replace (spec: designs.overrides)."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for k, v in override.items():
+            out[k] = deep_merge(base.get(k), v) if k in base else copy.deepcopy(v)
+        return out
+    return copy.deepcopy(override)
+
+
+def _override_problems(data: dict, source: SourceMap, base_problems: list[Problem]) -> list[Problem]:
+    """Validate each design's merged instance; report new problems at the override's position."""
+    out = []
+    designs = data.get("designs") if isinstance(data.get("designs"), dict) else {}
+    base_messages = {(p.path, p.message) for p in base_problems}
+    for d, spec in designs.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("overrides"), dict):
+            continue
+        merged = deep_merge({k: v for k, v in data.items() if k != "designs"}, spec["overrides"])
+        prefix = ("designs", d, "overrides")
+        shifted = _ShiftedSource(source, prefix)
+        for p in schema_problems(merged, shifted) + reference_problems(merged, shifted):
+            if (p.path, p.message) in base_messages:
+                continue
+            out.append(Problem(p.file, p.line, p.column, p.path,
+                               f"in design {d!r} after applying its overrides: {p.message}"))
+    return out
+
+
+class _ShiftedSource(SourceMap):
+    """Locates merged-instance paths inside a design's overrides when they come from there."""
+
+    def __init__(self, source: SourceMap, prefix: KeyPath):
+        super().__init__(source.file, source.keys, source.values)
+        self.prefix = prefix
+
+    def locate(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
+        p = tuple(path)
+        while p:
+            shifted = self.prefix + p
+            if shifted in self.values or shifted in self.keys:
+                return super().locate(shifted, key=key)
+            p = p[:-1]
+        return super().locate(path, key=key)
+
+
+def validate_document(data: Any, source: SourceMap) -> list[Problem]:
+    """Every problem of a parsed instance document (empty list: valid)."""
+    if not isinstance(data, dict):
+        return source.problems + [source.problem((), f"top level is {type(data).__name__} "
+                                   "(expected a mapping with name, members and workstreams)")]
+    problems = schema_problems(data, source) + reference_problems(data, source)
+    problems += _override_problems(data, source, problems)
+    return source.problems + problems
+
+
+__all__ = ["validate_document", "deep_merge", "did_you_mean", "format_path"]

@@ -1,0 +1,217 @@
+"""Read a YAML file safely and remember where every key and value came from.
+
+PyYAML composes the document into a node graph; we build the Python objects from that
+graph ourselves so that we can
+
+* refuse duplicate keys (PyYAML silently keeps the last one),
+* refuse every tag outside plain YAML (no Python object construction, ever),
+* bound alias expansion (a "billion laughs" file fails fast instead of eating memory),
+* record the line and column of each key and value under its key path, so that later
+  validation messages can point at ``file:line:column``.
+
+YAML 1.1 (PyYAML's dialect) reads ``4.0e6`` as a string because its exponent has no
+sign; instance files are written by people who expect YAML 1.2 numbers, so the float
+resolver below accepts both spellings.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError, Problem
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_NODES = 200_000  # nodes built after alias expansion; real instances use a few thousand
+
+KeyPath = tuple[Any, ...]
+
+_FLOAT_12 = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose implicit float also matches YAML 1.2 forms such as ``4.0e6``."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:float"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+
+
+@dataclass
+class SourceMap:
+    """Where each key path of a document sits in its file (1-based line and column)."""
+
+    file: str
+    keys: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    values: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    # problems found while reading (duplicate keys, foreign tags): reported with the rest
+    problems: list[Problem] = field(default_factory=list)
+
+    def locate(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
+        """Position of ``path``; falls back to the closest ancestor that has one."""
+        table = self.keys if key else self.values
+        p = tuple(path)
+        while p:
+            if p in table:
+                return table[p]
+            if p in self.values:
+                return self.values[p]
+            p = p[:-1]
+        return self.values.get((), (1, 1))
+
+    def problem(self, path: KeyPath, message: str, *, key: bool = False) -> Problem:
+        line, col = self.locate(path, key=key)
+        return Problem(self.file, line, col, format_path(path), message)
+
+
+def format_path(path: KeyPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _pos(mark: yaml.Mark) -> tuple[int, int]:
+    return mark.line + 1, mark.column + 1
+
+
+class _Builder:
+    def __init__(self, loader: _Loader, source: SourceMap):
+        self.loader = loader
+        self.source = source
+        self.problems: list[Problem] = []
+        self.count = 0
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise InputError([Problem(self.source.file, *_pos(node.start_mark), format_path(path),
+                                      f"document expands to more than {MAX_NODES} nodes "
+                                      "(alias expansion bomb?)")])
+        self.source.values.setdefault(path, _pos(node.start_mark))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                return self._bad_tag(node, path)
+            return [self.build(item, path + (k,)) for k, item in enumerate(node.value)]
+        if node.tag not in _SCALAR_TAGS:
+            return self._bad_tag(node, path)
+        value = self.loader.construct_object(node, deep=True)
+        if isinstance(value, float) and math.isnan(value):
+            return value  # rejected later by the schema, with its position
+        return value
+
+    def _bad_tag(self, node: yaml.Node, path: KeyPath) -> None:
+        self.problems.append(Problem(self.source.file, *_pos(node.start_mark), format_path(path),
+                                     f"unsupported YAML tag {node.tag!r} (plain YAML values only)"))
+        return None
+
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict:
+        if node.tag != "tag:yaml.org,2002:map":
+            return self._bad_tag(node, path)
+        self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = self.build(key_node, path + ("<key>",))
+            if isinstance(key, (dict, list)) or key is None:
+                self.problems.append(Problem(self.source.file, *_pos(key_node.start_mark),
+                                             format_path(path), "mapping keys must be plain names"))
+                continue
+            if key in out:
+                first = self.source.keys.get(path + (key,), (0, 0))
+                self.problems.append(Problem(
+                    self.source.file, *_pos(key_node.start_mark), format_path(path + (key,)),
+                    f"duplicate key {key!r} (first given at line {first[0]})"))
+                continue
+            self.source.keys[path + (key,)] = _pos(key_node.start_mark)
+            out[key] = self.build(value_node, path + (key,))
+        return out
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """Read a user file as UTF-8 text, turning every OS-level failure into an InputError."""
+    name = str(path)
+
+    def fail(msg: str) -> InputError:
+        return InputError([Problem(name, 1, 1, "", msg)])
+
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise fail("is a directory, not an instance file")
+        if not p.exists():
+            raise fail("no such file")
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise fail(f"file is {size} bytes; instance files are limited to {MAX_FILE_BYTES} bytes")
+        data = p.read_bytes()
+    except PermissionError:
+        raise fail("permission denied: cannot read the file") from None
+    except OSError as exc:
+        raise fail(f"cannot read the file ({exc.strerror or exc})") from None
+    if b"\x00" in data:
+        raise fail("binary file (contains NUL bytes); expected a YAML text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError([Problem(name, line, col, "",
+                                  f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")]) from None
+
+
+def parse_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
+    """Parse one YAML document; return (plain Python data, SourceMap)."""
+    source = SourceMap(file)
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        raise InputError([Problem(file, 1, 1, "", "file is empty (expected a YAML mapping with "
+                                                    "name, members and workstreams)")])
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = _pos(mark) if mark else (1, 1)
+        what = exc.problem or "invalid YAML"
+        if exc.context:
+            what = f"{exc.context}: {what}"
+        raise InputError([Problem(file, line, col, "", f"YAML syntax error: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(file, 1, 1, "", f"YAML error: {exc}")]) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise InputError([Problem(file, 1, 1, "", "file is empty")])
+    builder = _Builder(loader, source)
+    try:
+        data = builder.build(node, ())
+    except RecursionError:
+        raise InputError([Problem(file, 1, 1, "", "document is nested too deeply")]) from None
+    except yaml.constructor.ConstructorError as exc:
+        line, col = _pos(exc.problem_mark) if exc.problem_mark else (1, 1)
+        raise InputError([Problem(file, line, col, "", f"cannot read value: {exc.problem}")]) from None
+    source.problems = builder.problems
+    return data, source

@@ -41,4 +41,6 @@ def solve(instance: Instance | str | os.PathLike | Mapping[str, Any], design: st
     sol = solve_data(data, options)
     alone = standalone_optima(data, options)
     info = {"name": "highs", "version": highs_version(), "options": options.as_dict()}
-    return build_result(data, sol, alone, info)
+    result = build_result(data, sol, alone, info)
+    result.instance_hash = inst.content_hash
+    return result

@@ -140,6 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if n > 1:
             print(f"{n} problems found", file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:  # e.g. piped into `head`: not an error of ours
+        sys.stderr.close()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -13,6 +13,9 @@ from .tables import RENTED, ModelData
 RUN_COLUMNS = ["member", "workstream", "accelerator", "compute", "cost"]
 ADOPTION_COLUMNS = ["member", "workstream", "compute", "cost"]
 MEMBER_COLUMNS = ["member", "budget", "spent", "standalone_compute"]
+WORKSTREAM_COLUMNS = ["workstream", "runs", "run_by", "adopted_by", "run_compute", "adoption_compute",
+                      "duplicated_compute", "needed_by", "replicas", "required"]
+FLEET_COLUMNS = ["member", "accelerator", "capacity_hours", "used_hours", "utilisation"]
 
 
 def _clean(x: float | None) -> float | None:
@@ -38,10 +41,13 @@ class Result:
     runs: pd.DataFrame
     adoptions: pd.DataFrame
     members: pd.DataFrame
+    workstreams: pd.DataFrame
+    fleets: pd.DataFrame
     standalone_infeasible: list[str] = field(default_factory=list)
     solve_seconds: float = 0.0
     model_size: dict[str, int] = field(default_factory=dict)
     solver: dict[str, Any] = field(default_factory=dict)
+    instance_hash: str = ""
     data: ModelData | None = field(default=None, repr=False)
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -77,7 +83,14 @@ class Result:
             "savings": self.savings,
             "runs": records(self.runs) if self.solved else [],
             "adoptions": records(self.adoptions) if self.solved else [],
-            "members": records(self.members[MEMBER_COLUMNS]),
+            "members": records(self.members),
+            "workstreams": records(self.workstreams) if self.solved else [],
+            "fleets": records(self.fleets) if self.solved else [],
+            "instance_hash": self.instance_hash,
+            "units": dict(self.data.units) if self.data else {},
+            "member_ids": list(self.data.members) if self.data else [],
+            "workstream_ids": list(self.data.workstreams) if self.data else [],
+            "needs": {i: list(n) for i, n in self.data.needs.items()} if self.data else {},
             "standalone_infeasible": self.standalone_infeasible,
             "model": self.model_size,
             "solver": self.solver,
@@ -109,6 +122,8 @@ def build_result(data: ModelData, sol: Solution, standalone: dict[str, float | N
         members.append({"member": i, "budget": data.budget[i], "spent": _clean(spent),
                         "standalone_compute": _clean(standalone.get(i))})
     members_df = pd.DataFrame(members, columns=MEMBER_COLUMNS)
+    members_df["budget_utilisation"] = [
+        _clean(s / b) if s is not None and b > 0 else None for s, b in zip(members_df.spent, members_df.budget)]
     if data.pooled:
         members_df["paid_for_runs"] = [
             _clean(sum(v for (j, _), v in sol.pay.items() if j == i)) if solved else None for i in data.members]
@@ -122,6 +137,8 @@ def build_result(data: ModelData, sol: Solution, standalone: dict[str, float | N
     else:
         total = adoption_total = duplicated = None
     return Result(
+        workstreams=_workstream_table(data, runs, adoptions),
+        fleets=_fleet_table(data, sol),
         instance=data.instance, design=data.design_name, status=sol.status,
         mip_gap=_clean(sol.mip_gap) if solved else None,
         total_compute=total, adoption_compute=adoption_total, duplicated_compute=duplicated,
@@ -130,3 +147,34 @@ def build_result(data: ModelData, sol: Solution, standalone: dict[str, float | N
         model_size={"variables": sol.variables, "constraints": sol.constraints},
         solver=solver_info, data=data,
     )
+
+
+def _workstream_table(data: ModelData, runs: pd.DataFrame, adoptions: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for w in data.workstreams:
+        ran = runs[runs.workstream == w]
+        got = adoptions[adoptions.workstream == w]
+        needed = [i for i in data.members if w in data.needs[i]]
+        if ran.empty and got.empty and not needed:
+            continue
+        rows.append({
+            "workstream": w, "runs": len(ran),
+            "run_by": "; ".join(f"{a.member} ({a.accelerator})" for a in ran.itertuples()),
+            "adopted_by": "; ".join(got.member),
+            "run_compute": _clean(ran.compute.sum()), "adoption_compute": _clean(got.compute.sum()),
+            "duplicated_compute": _clean(ran.compute.sum() - ran.compute.min()) if len(ran) else 0.0,
+            "needed_by": "; ".join(needed), "replicas": data.replicas[w], "required": data.required[w],
+        })
+    return pd.DataFrame(rows, columns=WORKSTREAM_COLUMNS)
+
+
+def _fleet_table(data: ModelData, sol: Solution) -> pd.DataFrame:
+    """Hours each owned fleet type is used, against its capacity fleet[i][h] * hours."""
+    used: dict[tuple[str, str], float] = {k: 0.0 for k in data.capacity}
+    for i, w, o in sol.runs:
+        if o != RENTED:
+            used[i, o] += data.hours[i, w, o]
+    rows = [{"member": i, "accelerator": h, "capacity_hours": _clean(cap), "used_hours": _clean(used[i, h]),
+             "utilisation": _clean(used[i, h] / cap) if cap > 0 else None}
+            for (i, h), cap in data.capacity.items()]
+    return pd.DataFrame(rows, columns=FLEET_COLUMNS)

@@ -4,13 +4,20 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
+import pandas as pd
+
+from .execution import Executor
 from .instance import Instance, load_instance
 from .results import Result, build_result
+from .schema import Design
 from .solver import DEFAULT_MIP_GAP, SolverOptions, highs_version, solve_data
 from .tables import ModelData, derive, standalone
 
+InstanceLike = Instance | str | os.PathLike | Mapping[str, Any]
 
-def _options(time_limit: float | None, mip_gap: float | None, threads: int | None) -> SolverOptions:
+
+def solver_options(time_limit: float | None = None, mip_gap: float | None = None,
+                   threads: int | None = None) -> SolverOptions:
     return SolverOptions(time_limit=time_limit, mip_gap=DEFAULT_MIP_GAP if mip_gap is None else mip_gap,
                          threads=threads)
 
@@ -30,17 +37,94 @@ def standalone_optima(data: ModelData, options: SolverOptions) -> dict[str, floa
     return out
 
 
-def solve(instance: Instance | str | os.PathLike | Mapping[str, Any], design: str = "consortium", *,
-          time_limit: float | None = None, mip_gap: float | None = None,
-          threads: int | None = None) -> Result:
-    """Solve one design of an instance: the optimal plan, its figures and the silo baseline."""
+def _variant_key(inst: Instance, design: str) -> str:
+    """Designs that share the instance as written share its standalone optima."""
+    return design if design in inst.variants else ""
+
+
+def standalone_by_variant(inst: Instance, designs: list[str], options: SolverOptions) -> dict[str, dict]:
+    """Standalone optima of every member, once per distinct instance variant among ``designs``.
+
+    Standalone problems ignore sharing, adoption factors and funding, so only a
+    design's ``overrides`` can change them.
+    """
+    out: dict[str, dict] = {}
+    for d in designs:
+        key = _variant_key(inst, d)
+        if key not in out:
+            variant, _ = inst.design(d)
+            out[key] = standalone_optima(derive(variant, Design(sharing="none"), "silo"), options)
+    return out
+
+
+def solve(instance: InstanceLike, design: str = "consortium", *, time_limit: float | None = None,
+          mip_gap: float | None = None, threads: int | None = None,
+          standalone: dict[str, float | None] | None = None) -> Result:
+    """Solve one design of an instance: the optimal plan, its figures and the silo baseline.
+
+    ``standalone`` may pass precomputed standalone optima (member -> compute or None).
+    """
     inst = load_instance(instance)
     variant, settings = inst.design(design)
     data = derive(variant, settings, design)
-    options = _options(time_limit, mip_gap, threads)
+    options = solver_options(time_limit, mip_gap, threads)
     sol = solve_data(data, options)
-    alone = standalone_optima(data, options)
+    alone = standalone if standalone is not None else standalone_optima(data, options)
     info = {"name": "highs", "version": highs_version(), "options": options.as_dict()}
-    result = build_result(data, sol, alone, info)
+    result = build_result(data, sol, {i: alone.get(i) for i in data.members}, info)
     result.instance_hash = inst.content_hash
     return result
+
+
+def _solve_task(task: tuple) -> Result:
+    inst, design, options, alone = task
+    return solve(inst, design, time_limit=options.time_limit, mip_gap=options.mip_gap,
+                 threads=options.threads, standalone=alone)
+
+
+def solve_designs(instance: InstanceLike, designs: list[str] | None = None, *,
+                  executor: Executor | None = None, time_limit: float | None = None,
+                  mip_gap: float | None = None, threads: int | None = None) -> list[Result]:
+    """Solve several designs (default: every design, silo included); results in design order."""
+    inst = load_instance(instance)
+    designs = list(designs) if designs else inst.design_names
+    for d in designs:
+        inst.design(d)  # unknown names fail before any solving
+    options = solver_options(time_limit, mip_gap, threads)
+    alone = standalone_by_variant(inst, designs, options)
+    tasks = [(inst, d, options, alone[_variant_key(inst, d)]) for d in designs]
+    return (executor or Executor(workers=1)).map(_solve_task, tasks, label="designs")
+
+
+COMPARISON_COLUMNS = ["design", "status", "total_compute", "duplicated_compute", "adoption_compute",
+                      "silo_compute", "savings", "savings_pct", "members_met", "members_total",
+                      "max_budget_utilisation", "max_budget_member", "mip_gap", "solve_seconds"]
+
+
+def comparison_row(r: Result, members_total: int) -> dict[str, Any]:
+    util = r.members.dropna(subset=["budget_utilisation"]) if r.solved else r.members.iloc[0:0]
+    top = util.loc[util.budget_utilisation.idxmax()] if len(util) else None
+    return {
+        "design": r.design, "status": r.status, "total_compute": r.total_compute,
+        "duplicated_compute": r.duplicated_compute, "adoption_compute": r.adoption_compute,
+        "silo_compute": r.silo_compute, "savings": r.savings,
+        "savings_pct": round(100 * r.savings / r.silo_compute, 4) if r.savings is not None and r.silo_compute
+        else None,
+        "members_met": len(r.members) if r.solved else 0, "members_total": members_total,
+        "max_budget_utilisation": None if top is None else float(top.budget_utilisation),
+        "max_budget_member": None if top is None else top.member,
+        "mip_gap": r.mip_gap, "solve_seconds": round(r.solve_seconds, 3),
+    }
+
+
+def comparison_table(results: list[Result], members_total: int) -> pd.DataFrame:
+    rows = [comparison_row(r, members_total) for r in results]
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS).set_index("design", drop=False)
+
+
+def compare(instance: InstanceLike, designs: list[str] | None = None, *, workers: int | None = 1,
+            executor: Executor | None = None, **solver_kw: Any) -> pd.DataFrame:
+    """One row per design (index: design name) with status and the reported figures."""
+    inst = load_instance(instance)
+    results = solve_designs(inst, designs, executor=executor or Executor(workers=workers), **solver_kw)
+    return comparison_table(results, len(inst.spec.members))

@@ -1,17 +1,35 @@
 #!/usr/bin/env python
-"""Benchmark the optimizer on OR-Library GAP problems against plain HiGHS.
+"""Benchmark ``consortium solve`` end to end against a hand-written highspy GAP model.
 
-For every problem it measures
+For every OR-Library GAP problem, in the same run, it measures four times:
 
-* baseline: a hand-written GAP model passed to ``highspy`` through its
-  low-level API (column-wise matrix, ``passModel``), build + solve time;
-* end-to-end: ``consortium solve FILE --json`` on a YAML instance written by
-  :func:`optimizer.gap.gap_to_instance`, wall time of the subprocess;
-* in-process: ``optimizer.solve(optimizer.load_instance(mapping))``.
+* baseline end-to-end (headline baseline): wall time of a fresh Python process
+  running ``benchmarks/gap_highspy_baseline.py FILE K --sense S --mip-gap G``,
+  which imports highspy + numpy, parses the GAP file, builds the model with the
+  low-level highspy API, solves it and prints the objective as JSON;
+* project end-to-end (headline project): wall time of a fresh
+  ``consortium solve FILE.yaml --json`` process on the YAML instance written by
+  :func:`optimizer.gap.gap_to_instance` (writing the YAML is not timed);
+* baseline in-process: build + solve of the same highspy model inside this
+  process (the GAP file already parsed);
+* project in-process: ``optimizer.solve(optimizer.load_instance(mapping))``
+  inside this process (imports already paid).
 
-Times are the best of ``--repeat`` runs. Every objective is checked against the
-published optimum in ``optima.csv``; the exit status is 1 on any mismatch.
-The target is a geometric-mean ratio <= 1.25x vs the baseline on gapa-gapc.
+Both sides run HiGHS with the same options: ``mip_rel_gap =
+optimizer.solver.DEFAULT_MIP_GAP``, ``random_seed = 0``, no output, default
+threads. Both subprocesses use this interpreter (``sys.executable``; the
+``consortium`` entry point is a script in the same venv).
+
+To reduce bias from drift (thermal, caches, noisy neighbours) the order
+alternates: baseline side first for one problem, project side first for the
+next (and flipped again on each repeat). Times are the best of ``--repeat``
+runs (default 1).
+
+Summary: total seconds per column; the headline is the ratio of totals
+(project end-to-end / baseline end-to-end), the geometric mean of per-problem
+ratios is a secondary figure. Target (issue 2): at most 1.25x on gapa-gapc.
+Every objective is checked against the published optimum in ``optima.csv``;
+the exit status is 1 on any mismatch.
 
 Usage::
 
@@ -22,8 +40,11 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
+import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -31,121 +52,107 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import highspy
-import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
 
+import gap_highspy_baseline as baseline  # noqa: E402
+import optimizer  # noqa: E402  (import once here so in-process times exclude imports)
 from optimizer.gap import (  # noqa: E402
     GapProblem,
     gap_objective_from_compute,
     gap_to_instance,
-    profit_offset,
     read_gap_file,
     read_optima,
     read_problem_names,
 )
+from optimizer.solver import DEFAULT_MIP_GAP, highs_version  # noqa: E402
 
 DEFAULT_DATA = ROOT / "tests" / "data" / "orlib-gap"
+BASELINE_SCRIPT = HERE / "gap_highspy_baseline.py"
 TARGET_RATIO = 1.25
+TARGET_FILES = ["gapa", "gapb", "gapc"]
+TOL = 1e-6
+
+if baseline.DEFAULT_MIP_GAP != DEFAULT_MIP_GAP:  # the script is standalone, so keep it in step
+    raise SystemExit(f"{BASELINE_SCRIPT.name}: DEFAULT_MIP_GAP {baseline.DEFAULT_MIP_GAP} != "
+                     f"optimizer.solver.DEFAULT_MIP_GAP {DEFAULT_MIP_GAP}")
 
 
-def solve_baseline(problem: GapProblem, sense: str) -> float:
-    """Build and solve the plain GAP with highspy; return the GAP objective.
-
-    Binary x[i,j] (column i*n + j), rows 0..n-1: sum_i x[i,j] == 1,
-    rows n..n+m-1: sum_j a[i,j] x[i,j] <= b[i]; minimise sum c[i,j] x[i,j]
-    with c = cost (min files) or K - profit (max files).
-    """
-    m, n = problem.agents, problem.jobs
-    cost = np.asarray(problem.cost, dtype=np.float64).ravel()
-    if sense == "max":
-        cost = profit_offset(problem) - cost
-    resource = np.asarray(problem.resource, dtype=np.float64).ravel()
-    ncol = m * n
-
-    lp = highspy.HighsLp()
-    lp.num_col_ = ncol
-    lp.num_row_ = n + m
-    lp.col_cost_ = cost
-    lp.col_lower_ = np.zeros(ncol)
-    lp.col_upper_ = np.ones(ncol)
-    lp.row_lower_ = np.concatenate([np.ones(n), np.full(m, -highspy.kHighsInf)])
-    lp.row_upper_ = np.concatenate([np.ones(n), np.asarray(problem.capacity, dtype=np.float64)])
-    # Column-wise: column i*n+j has entries (row j, 1) and (row n+i, a[i,j]).
-    cols = np.arange(ncol)
-    index = np.empty(2 * ncol, dtype=np.int32)
-    index[0::2] = cols % n
-    index[1::2] = n + cols // n
-    value = np.empty(2 * ncol)
-    value[0::2] = 1.0
-    value[1::2] = resource
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.arange(0, 2 * ncol + 1, 2, dtype=np.int32)
-    lp.a_matrix_.index_ = index
-    lp.a_matrix_.value_ = value
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * ncol
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
-    h.run()
-    status = h.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        raise RuntimeError(f"{problem.name}: baseline status {h.modelStatusToString(status)}")
-    return gap_objective_from_compute(problem, sense, h.getInfo().objective_function_value)
-
-
-def solve_end_to_end(problem: GapProblem, sense: str, yaml_path: Path) -> float:
-    """Run ``consortium solve FILE --json``; return the GAP objective."""
-    exe = Path(sys.executable).parent / "consortium"
+def baseline_end_to_end(problem: GapProblem, sense: str, gap_file: Path, k: int) -> float:
+    """Run the standalone baseline script as a fresh process; return the GAP objective."""
     proc = subprocess.run(
-        [str(exe), "solve", str(yaml_path), "--json"], capture_output=True, text=True
-    )
+        [sys.executable, str(BASELINE_SCRIPT), str(gap_file), str(k),
+         "--sense", sense, "--mip-gap", repr(DEFAULT_MIP_GAP)],
+        capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{problem.name}: baseline script exited {proc.returncode}\n"
+                           f"{proc.stdout.strip()}\n{proc.stderr.strip()}")
+    result = json.loads(proc.stdout)
+    if result["status"] != "optimal":
+        raise RuntimeError(f"{problem.name}: baseline status {result['status']}")
+    return float(result["objective"])
+
+
+def baseline_in_process(problem: GapProblem, sense: str) -> float:
+    """Build and solve the highspy model in this process; return the GAP objective."""
+    status, objective = baseline.solve(problem.agents, problem.jobs, problem.cost,
+                                       problem.resource, problem.capacity, sense, DEFAULT_MIP_GAP)
+    if status != "optimal":
+        raise RuntimeError(f"{problem.name}: baseline status {status}")
+    return objective
+
+
+def project_end_to_end(problem: GapProblem, sense: str, yaml_path: Path) -> float:
+    """Run ``consortium solve FILE --json`` as a fresh process; return the GAP objective."""
+    exe = Path(sys.executable).parent / "consortium"
+    proc = subprocess.run([str(exe), "solve", str(yaml_path), "--json"],
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(
-            f"{problem.name}: consortium exited {proc.returncode}\n{proc.stderr.strip()}"
-        )
+            f"{problem.name}: consortium exited {proc.returncode}\n{proc.stderr.strip()}")
     result = json.loads(proc.stdout)
     if result["status"] != "optimal":
         raise RuntimeError(f"{problem.name}: consortium status {result['status']}")
+    options = result["solver"]["options"]
+    if options.get("mip_gap") != DEFAULT_MIP_GAP or options.get("random_seed") != 0:
+        raise RuntimeError(f"{problem.name}: consortium ran with other options {options}")
     return gap_objective_from_compute(problem, sense, result["objective"])
 
 
-def solve_in_process(problem: GapProblem, sense: str, mapping: dict) -> float:
-    """Load and solve the instance in-process; return the GAP objective."""
-    import optimizer
-
+def project_in_process(problem: GapProblem, sense: str, mapping: dict) -> float:
+    """Load and solve the instance in this process; return the GAP objective."""
     res = optimizer.solve(optimizer.load_instance(mapping))
     if res.status != "optimal":
         raise RuntimeError(f"{problem.name}: optimizer status {res.status}")
     return gap_objective_from_compute(problem, sense, res.objective)
 
 
-def best_time(fn: Callable[[], float], repeat: int) -> tuple[float, float]:
-    """Run ``fn`` ``repeat`` times; return (result of the last run, best seconds)."""
-    best = math.inf
-    result = math.nan
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return result, best
+def timed(fn: Callable[[], float]) -> tuple[float, float]:
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
 
 
 def geomean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else math.nan
 
 
+def ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else math.nan
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--files", nargs="+", default=["gapa", "gapb", "gapc"],
+    parser.add_argument("--files", nargs="+", default=TARGET_FILES,
                         help="GAP file stems (default: gapa gapb gapc)")
     parser.add_argument("--problems", type=int, default=None,
                         help="only the first N problems of each file")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (best taken)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per measurement, best taken (default 1)")
     parser.add_argument("--baseline-only", action="store_true",
                         help="only time the highspy baseline")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA,
@@ -153,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
-
+    if args.problems is not None and args.problems < 1:
+        parser.error("--problems must be >= 1")
     if not args.baseline_only:
         exe = Path(sys.executable).parent / "consortium"
         if not exe.exists():
@@ -162,58 +170,86 @@ def main(argv: list[str] | None = None) -> int:
     optima = read_optima(args.data_dir / "optima.csv")
     names = read_problem_names(args.data_dir / "optima.csv")
 
-    header = (f"{'problem':<10} {'optimum':>8} {'baseline':>9} {'project':>9} "
-              f"{'base s':>8} {'e2e s':>8} {'inproc s':>8} {'e2e/b':>7} {'inproc/b':>8}")
+    print(f"# {datetime.datetime.now().isoformat(timespec='seconds')}  "
+          f"python {platform.python_version()}  HiGHS {highs_version()}  "
+          f"cpus {os.cpu_count()}  mip_rel_gap {DEFAULT_MIP_GAP:g}  random_seed 0  "
+          f"repeat {args.repeat} (best)")
+    header = (f"{'problem':<8} {'optimum':>7} {'first':>5} | {'base e2e':>8} {'proj e2e':>8} "
+              f"{'ratio':>7} | {'base in':>8} {'proj in':>8} {'ratio':>7}")
     print(header)
     print("-" * len(header))
 
     mismatches: list[str] = []
     e2e_ratios: list[float] = []
-    inproc_ratios: list[float] = []
-    total_base = total_e2e = total_inproc = 0.0
+    in_ratios: list[float] = []
+    totals = {"base_e2e": 0.0, "proj_e2e": 0.0, "base_in": 0.0, "proj_in": 0.0}
+    index = 0
     with tempfile.TemporaryDirectory() as tmp:
         for stem in args.files:
-            problems = read_gap_file(args.data_dir / f"{stem}.txt", names.get(stem))
+            gap_file = args.data_dir / f"{stem}.txt"
+            problems = read_gap_file(gap_file, names.get(stem))
             for k, problem in enumerate(problems[: args.problems], start=1):
                 if (stem, k) not in optima:
-                    print(f"{problem.name:<10} (no published optimum, skipped)")
+                    print(f"{problem.name:<8} (no published optimum, skipped)")
                     continue
                 sense, optimum = optima[(stem, k)]
-                base_obj, base_s = best_time(lambda: solve_baseline(problem, sense), args.repeat)
-                total_base += base_s
-                if abs(base_obj - optimum) > 1e-6:
-                    mismatches.append(f"{problem.name} baseline {base_obj:g} != {optimum:g}")
-                row = f"{problem.name:<10} {optimum:>8g} {base_obj:>9g} "
-                if args.baseline_only:
-                    print(row + f"{'-':>9} {base_s:>8.3f}")
-                    continue
-
                 mapping = gap_to_instance(problem, sense)
                 yaml_path = Path(tmp) / f"{problem.name}.yaml"
                 yaml_path.write_text(yaml.safe_dump(mapping, sort_keys=False))
-                e2e_obj, e2e_s = best_time(
-                    lambda: solve_end_to_end(problem, sense, yaml_path), args.repeat)
-                in_obj, in_s = best_time(
-                    lambda: solve_in_process(problem, sense, mapping), args.repeat)
-                total_e2e += e2e_s
-                total_inproc += in_s
-                for label, obj in (("end-to-end", e2e_obj), ("in-process", in_obj)):
-                    if abs(obj - optimum) > 1e-6:
-                        mismatches.append(f"{problem.name} {label} {obj:g} != {optimum:g}")
-                e2e_ratios.append(e2e_s / base_s)
-                inproc_ratios.append(in_s / base_s)
-                print(row + f"{e2e_obj:>9g} {base_s:>8.3f} {e2e_s:>8.3f} {in_s:>8.3f} "
-                      f"{e2e_s / base_s:>6.2f}x {in_s / base_s:>7.2f}x")
+
+                runs: dict[str, Callable[[], float]] = {
+                    "base_e2e": lambda: baseline_end_to_end(problem, sense, gap_file, k),
+                    "base_in": lambda: baseline_in_process(problem, sense),
+                }
+                if not args.baseline_only:
+                    runs["proj_e2e"] = lambda: project_end_to_end(problem, sense, yaml_path)
+                    runs["proj_in"] = lambda: project_in_process(problem, sense, mapping)
+                base_side = [key for key in ("base_e2e", "base_in") if key in runs]
+                proj_side = [key for key in ("proj_e2e", "proj_in") if key in runs]
+
+                best = {key: math.inf for key in runs}
+                for rep in range(args.repeat):
+                    base_first = (index + rep) % 2 == 0
+                    order = base_side + proj_side if base_first else proj_side + base_side
+                    for key in order:
+                        obj, secs = timed(runs[key])
+                        best[key] = min(best[key], secs)
+                        if abs(obj - optimum) > TOL:
+                            mismatches.append(f"{problem.name} {key} {obj:g} != {optimum:g}")
+                first = "base" if index % 2 == 0 else "proj"
+                index += 1
+                for key, secs in best.items():
+                    totals[key] += secs
+
+                row = f"{problem.name:<8} {optimum:>7g} {first:>5} | {best['base_e2e']:>8.3f} "
+                if args.baseline_only:
+                    print(row + f"{'-':>8} {'-':>7} | {best['base_in']:>8.3f}")
+                    continue
+                r_e2e = ratio(best["proj_e2e"], best["base_e2e"])
+                r_in = ratio(best["proj_in"], best["base_in"])
+                e2e_ratios.append(r_e2e)
+                in_ratios.append(r_in)
+                print(row + f"{best['proj_e2e']:>8.3f} {r_e2e:>6.2f}x | {best['base_in']:>8.3f} "
+                      f"{best['proj_in']:>8.3f} {r_in:>6.2f}x", flush=True)
 
     print("-" * len(header))
     if args.baseline_only:
-        print(f"total baseline time: {total_base:.3f} s")
+        print(f"total: baseline end-to-end {totals['base_e2e']:.3f} s, "
+              f"baseline in-process {totals['base_in']:.3f} s")
     else:
-        print(f"total time: baseline {total_base:.3f} s, end-to-end {total_e2e:.3f} s, "
-              f"in-process {total_inproc:.3f} s")
-        print(f"geometric-mean ratio vs baseline: end-to-end {geomean(e2e_ratios):.2f}x, "
-              f"in-process {geomean(inproc_ratios):.2f}x "
-              f"(target <= {TARGET_RATIO:.2f}x on gapa-gapc)")
+        print(f"{'total':<8} {'':>7} {'':>5} | {totals['base_e2e']:>8.3f} {totals['proj_e2e']:>8.3f} "
+              f"{ratio(totals['proj_e2e'], totals['base_e2e']):>6.2f}x | {totals['base_in']:>8.3f} "
+              f"{totals['proj_in']:>8.3f} {ratio(totals['proj_in'], totals['base_in']):>6.2f}x")
+        headline = ratio(totals["proj_e2e"], totals["base_e2e"])
+        print(f"headline: end-to-end ratio of totals (project {totals['proj_e2e']:.3f} s / "
+              f"baseline {totals['base_e2e']:.3f} s) = {headline:.2f}x")
+        print(f"geometric mean of per-problem ratios: end-to-end {geomean(e2e_ratios):.2f}x, "
+              f"in-process {geomean(in_ratios):.2f}x; in-process ratio of totals "
+              f"{ratio(totals['proj_in'], totals['base_in']):.2f}x")
+        scope = "" if sorted(args.files) == TARGET_FILES and args.problems is None else \
+            " (this run is not the full gapa-gapc set the target is defined on)"
+        verdict = "met" if headline <= TARGET_RATIO else "not met"
+        print(f"target <= {TARGET_RATIO:.2f}x: {verdict}{scope}")
     if mismatches:
         print("OBJECTIVE MISMATCH vs published optima:")
         for line in mismatches:

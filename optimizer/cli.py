@@ -12,7 +12,8 @@ import sys
 from typing import Sequence
 
 from . import __version__
-from .api import solve
+from .api import comparison_table, solve, solve_designs
+from .execution import Executor, default_workers
 from .errors import InputError
 from .instance import load_instance
 from .results import Result
@@ -70,7 +71,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--design", default="consortium", help="design to solve (default: consortium)")
     p.add_argument("--json", action="store_true", help="print the result object as JSON")
+    p.add_argument("--out", nargs="?", const="", default=None, metavar="DIR",
+                   help="also write a report directory (default DIR: reports/<instance-slug>/, "
+                        "reports/<instance-slug>-<design>/ for other designs); put it after FILE")
     _add_solver_options(p)
+
+    p = sub.add_parser("compare", help="solve several designs and compare them side by side")
+    p.add_argument("file")
+    p.add_argument("--design", action="append", dest="designs", metavar="NAME",
+                   help="design to include (repeatable; default: all, silo included)")
+    p.add_argument("--json", action="store_true", help="print a list of row objects as JSON")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help=f"parallel solves (default: all cores, here {default_workers()})")
+    _add_solver_options(p)
+
+    p = sub.add_parser("report", help="re-render a report directory from a result JSON, without solving")
+    p.add_argument("result", metavar="RESULT_JSON", help="output of `solve --json`, or a report's result.json")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help="report directory (default: reports/<instance-slug>[-<design>]/)")
     return parser
 
 
@@ -118,15 +136,71 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     inst = load_instance(args.file)
+    out_dir = _report_dir(args.out, inst.name, args.design)  # refused before a possibly long solve
     result = solve(inst, args.design, time_limit=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
         print(summary_text(result))
+    if out_dir is not None:
+        from .report import write_report
+        write_report(result.to_dict(), out_dir)
+        print(f"report written to {out_dir}/", file=sys.stderr if args.json else sys.stdout)
     return STATUS_EXIT[result.status]
 
 
-COMMANDS = {"validate": cmd_validate, "solve": cmd_solve}
+def _report_dir(out: str | None, instance_name: str, design: str):
+    """None (no report), or the checked report directory for `--out [DIR]`."""
+    if out is None:
+        return None
+    from pathlib import Path
+
+    from .report import check_out_dir, default_out_dir
+    return check_out_dir(Path(out) if out else default_out_dir(instance_name, design))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import load_result_json, write_report
+    doc = load_result_json(args.result)
+    out_dir = _report_dir(args.out or "", doc["instance"], doc["design"])
+    write_report(doc, out_dir)
+    print(f"report written to {out_dir}/")
+    return EXIT_OK
+
+
+def comparison_text(table, units: dict) -> str:
+    cu = units.get("compute", "")
+    head = ["design", "status", f"total ({cu})", "duplicated", "adoption", "savings vs silo", "met",
+            "max budget use", "time"]
+    rows = [head]
+    for r in table.itertuples(index=False):
+        pct = f" ({r.savings_pct:.1f}%)" if r.savings_pct is not None else ""
+        util = (f"{r.max_budget_utilisation:.0%} {r.max_budget_member}"
+                if r.max_budget_utilisation is not None else "n/a")
+        rows.append([r.design, r.status, fmt(r.total_compute), fmt(r.duplicated_compute),
+                     fmt(r.adoption_compute), fmt(r.savings) + pct, f"{r.members_met}/{r.members_total}",
+                     util, f"{r.solve_seconds:.2f}s"])
+    widths = [max(len(row[k]) for row in rows) for k in range(len(head))]
+    lines = ["  ".join(c.ljust(w) if k < 2 else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    inst = load_instance(args.file)
+    results = solve_designs(inst, args.designs, executor=Executor(workers=args.workers),
+                            time_limit=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
+    table = comparison_table(results, len(inst.spec.members))
+    if args.json:
+        print(json.dumps(table.to_dict("records"), indent=2))
+    else:
+        print(f"{inst.name}: {len(results)} designs")
+        print(comparison_text(table, dict(inst.spec.units)))
+    return EXIT_OK  # a design's infeasibility is a finding of the comparison, shown in its row
+
+
+COMMANDS = {"validate": cmd_validate, "solve": cmd_solve, "compare": cmd_compare, "report": cmd_report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

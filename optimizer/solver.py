@@ -7,12 +7,15 @@ mid-write.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import time
 from dataclasses import dataclass, field
 
+import highspy
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.factory import SolverFactory
+from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.contrib.solver.common.results import TerminationCondition
 
 from .model import build_model
@@ -50,8 +53,19 @@ class Solution:
     termination: str = ""
 
 
+@contextlib.contextmanager
+def _quiet_pyomo():
+    """Pyomo logs a warning for HiGHS' 'interrupted' status; we report it ourselves."""
+    log = logging.getLogger("pyomo.contrib.solver")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
 def highs_version() -> str:
-    import highspy
     h = highspy.Highs()
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
@@ -74,7 +88,7 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions()) -> Sol
                         constraints=ncons, termination="trivially infeasible row")
     if nvars == 0:  # nothing to decide: HiGHS would call an empty model "unknown"
         return Solution("optimal", 0.0, 0.0, 0.0, build_seconds=build, termination="empty model")
-    opt = SolverFactory("highs")
+    opt = Highs()
     opt.config.load_solutions = False
     opt.config.raise_exception_on_nonoptimal_result = False
     opt.config.time_limit = options.time_limit
@@ -82,7 +96,15 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions()) -> Sol
     opt.config.threads = options.threads
     opt.config.solver_options["random_seed"] = 0
     opt.config.solver_options["output_flag"] = False
-    res = opt.solve(m)
+    opt.set_instance(m)
+    highs = opt._solver_model
+    # Pyomo calls the blocking C++ run(); highspy's solve() runs HiGHS in a worker thread
+    # and turns Ctrl-C into cancelSolve(), so an interrupt stops the search promptly.
+    highs.run = highs.solve
+    with _quiet_pyomo():
+        res = opt.solve(m)
+    if highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
+        raise KeyboardInterrupt
     seconds = time.perf_counter() - t0 - build
     tc = res.termination_condition
     objective = res.incumbent_objective

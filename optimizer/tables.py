@@ -43,13 +43,36 @@ class ModelData:
         return [(j, o) for j in self.members if j != exclude
                 and (not publishing_only or self.publishes[j]) for o in self.options[j, w]]
 
+    def prerequisite_closure(self, roots: list[str]) -> set[str]:
+        """Every workstream reachable from ``roots`` through ``requires`` (roots excluded)."""
+        seen: set[str] = set()
+        stack = [v for w in roots for v in self.requires[w]]
+        while stack:
+            v = stack.pop()
+            if v not in seen:
+                seen.add(v)
+                stack.extend(self.requires[v])
+        return seen
+
+    def may_have(self, i: str) -> set[str]:
+        """Workstreams member i can have a reason to have: its needs, their prerequisites,
+        and the prerequisites of anything it could run (for others). Adopting anything
+        else only adds compute, so no optimal plan does it (see docs/model.md)."""
+        runnable = [w for w in self.workstreams if self.options[i, w]]
+        return set(self.needs[i]) | self.prerequisite_closure(list(self.needs[i]) + runnable)
+
     @property
     def get_keys(self) -> list[tuple[str, str]]:
-        """(i,w) where adopting is possible at all: sharing is open and some publisher j != i can run w."""
+        """(i,w) where adopting can matter: sharing is open, some publisher j != i can run w,
+        and i may have a reason to have w."""
         if not self.sharing:
             return []
-        return [(i, w) for i in self.members for w in self.workstreams
-                if self.runners(w, exclude=i, publishing_only=True)]
+        keys = []
+        for i in self.members:
+            wanted = self.may_have(i)
+            keys += [(i, w) for w in self.workstreams
+                     if w in wanted and self.runners(w, exclude=i, publishing_only=True)]
+        return keys
 
     def fleet_types(self, i: str) -> list[str]:
         return [h for (j, h) in self.capacity if j == i]

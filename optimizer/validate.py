@@ -71,6 +71,7 @@ def _expected(err: dict) -> str:
         "list_type": lambda: "a list",
         "literal_error": lambda: f"one of {ctx.get('expected')}",
         "too_short": lambda: f"at least {ctx.get('min_length')} entry",
+        "int_from_float_range": lambda: "a whole number",
     }
     return table[kind]() if kind in table else err["msg"]
 
@@ -97,12 +98,36 @@ def schema_problems(data: Any, source: SourceMap) -> list[Problem]:
         elif kind == "missing":
             out.append(source.problem(path[:-1], f"missing required key {path[-1]!r}", key=True))
         elif on_key:
-            out.append(source.problem(path, f"id {path[-1]!r} must be a string (quote it)", key=True))
+            text = f"{format_path(path[:-1])}.{path[-1]}"  # a mapping key, not a list position
+            out.append(source.problem(path, f"id {path[-1]!r} must be a string (quote it: '{path[-1]}')",
+                                      key=True, path_text=text))
         else:
-            got = err.get("input")
-            shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
-            out.append(source.problem(path, f"got {shown} (expected {_expected(err)})"))
-    return out
+            out.append(source.problem(path, f"got {yaml_spelling(err.get('input'))} (expected {_expected(err)})"))
+    # a value we could not read (foreign tag) was replaced by null: don't echo that as a type error
+    return [p for p, err in zip(out, errors) if not _under(tuple(err["loc"]), source.unreadable)]
+
+
+def _under(path: KeyPath, roots: set) -> bool:
+    return any(path[:len(r)] == r for r in roots)
+
+
+def yaml_spelling(value: Any) -> str:
+    """A value as the user would have written it in YAML."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value != value:
+        return ".nan"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    if isinstance(value, dict):
+        return "an empty mapping" if not value else "a mapping"
+    if isinstance(value, list):
+        return "an empty list" if not value else "a list"
+    if isinstance(value, str):
+        return repr(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _ids(section: Any) -> list[str]:

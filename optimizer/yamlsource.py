@@ -40,15 +40,39 @@ _FLOAT_12 = re.compile(
 )
 
 
+_INT_12 = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader whose implicit float also matches YAML 1.2 forms such as ``4.0e6``."""
+    """SafeLoader reading plain scalars the YAML 1.2 way (core schema).
+
+    ``4.0e6`` is a number, ``010`` is ten (not octal eight), and ``yes``/``no``/``on``/
+    ``off`` are strings, not booleans: what people writing instance files expect.
+    """
+
+    def construct_yaml_int(self, node):
+        text = self.construct_scalar(node)
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        return int(text, 10)
+
+    def construct_yaml_bool(self, node):
+        return self.construct_scalar(node).lower() == "true"
 
 
+_REPLACED = {"tag:yaml.org,2002:float", "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool"}
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:float"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _REPLACED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_12, list("tTfF"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT_12, list("-+0123456789"))
 _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:bool", _Loader.construct_yaml_bool)
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -68,6 +92,7 @@ class SourceMap:
     values: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     # problems found while reading (duplicate keys, foreign tags): reported with the rest
     problems: list[Problem] = field(default_factory=list)
+    unreadable: set[KeyPath] = field(default_factory=set)  # values replaced by None after a problem
 
     def locate(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
         """Position of ``path``; falls back to the closest ancestor that has one."""
@@ -81,9 +106,9 @@ class SourceMap:
             p = p[:-1]
         return self.values.get((), (1, 1))
 
-    def problem(self, path: KeyPath, message: str, *, key: bool = False) -> Problem:
+    def problem(self, path: KeyPath, message: str, *, key: bool = False, path_text: str | None = None) -> Problem:
         line, col = self.locate(path, key=key)
-        return Problem(self.file, line, col, format_path(path), message)
+        return Problem(self.file, line, col, format_path(path) if path_text is None else path_text, message)
 
 
 def format_path(path: KeyPath) -> str:
@@ -110,7 +135,7 @@ class _Builder:
             raise InputError([Problem(self.source.file, *_pos(node.start_mark), format_path(path),
                                       f"document expands to more than {MAX_NODES} nodes "
                                       "(alias expansion bomb?)")])
-        self.source.values.setdefault(path, _pos(node.start_mark))
+        self.source.values[path] = _pos(node.start_mark)  # the last (explicit) spelling wins
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -125,6 +150,7 @@ class _Builder:
         return value
 
     def _bad_tag(self, node: yaml.Node, path: KeyPath) -> None:
+        self.source.unreadable.add(path)
         self.problems.append(Problem(self.source.file, *_pos(node.start_mark), format_path(path),
                                      f"unsupported YAML tag {node.tag!r} (plain YAML values only)"))
         return None
@@ -132,20 +158,25 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict:
         if node.tag != "tag:yaml.org,2002:map":
             return self._bad_tag(node, path)
-        self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
+        written = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+        self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<): merged pairs come first
         out: dict = {}
+        explicit: set = set()
         for key_node, value_node in node.value:
             key = self.build(key_node, path + ("<key>",))
             if isinstance(key, (dict, list)) or key is None:
                 self.problems.append(Problem(self.source.file, *_pos(key_node.start_mark),
                                              format_path(path), "mapping keys must be plain names"))
                 continue
-            if key in out:
-                first = self.source.keys.get(path + (key,), (0, 0))
-                self.problems.append(Problem(
-                    self.source.file, *_pos(key_node.start_mark), format_path(path + (key,)),
-                    f"duplicate key {key!r} (first given at line {first[0]})"))
-                continue
+            if id(key_node) in written:
+                if key in explicit:
+                    first = self.source.keys.get(path + (key,), (0, 0))
+                    self.problems.append(Problem(
+                        self.source.file, *_pos(key_node.start_mark), format_path(path + (key,)),
+                        f"duplicate key {key!r} (first given at line {first[0]})"))
+                    continue
+                explicit.add(key)
+            # a key given by a merge and again later (merge or explicit): the later wins, as in YAML
             self.source.keys[path + (key,)] = _pos(key_node.start_mark)
             out[key] = self.build(value_node, path + (key,))
         return out
@@ -193,11 +224,18 @@ def parse_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # an unclosed [ or { is noticed later; point at where it was opened
+        unclosed = bool(exc.context and "flow" in exc.context and exc.context_mark)
+        mark, other = ((exc.context_mark, exc.problem_mark) if unclosed
+                       else (exc.problem_mark or exc.context_mark, exc.context_mark))
         line, col = _pos(mark) if mark else (1, 1)
         what = exc.problem or "invalid YAML"
+        if "\\t" in what or "\t" in what:
+            what = "tab characters cannot indent YAML (use spaces)"
         if exc.context:
             what = f"{exc.context}: {what}"
+        if other and mark and other.line != mark.line:
+            what += f" (see also line {other.line + 1}, column {other.column + 1})"
         raise InputError([Problem(file, line, col, "", f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(file, 1, 1, "", f"YAML error: {exc}")]) from None

@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/consortium solve $(FLAGSHIP)
+	$(BIN)/consortium solve $(FLAGSHIP) --out
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

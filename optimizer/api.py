@@ -73,6 +73,7 @@ def solve(instance: InstanceLike, design: str = "consortium", *, time_limit: flo
     info = {"name": "highs", "version": highs_version(), "options": options.as_dict()}
     result = build_result(data, sol, {i: alone.get(i) for i in data.members}, info)
     result.instance_hash = inst.content_hash
+    result.instance_slug = inst.slug
     return result
 
 

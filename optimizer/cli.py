@@ -136,7 +136,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     inst = load_instance(args.file)
-    out_dir = _report_dir(args.out, inst.name, args.design)  # refused before a possibly long solve
+    out_dir = _report_dir(args.out, inst.slug, args.design)  # refused before a possibly long solve
     result = solve(inst, args.design, time_limit=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
@@ -149,20 +149,20 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return STATUS_EXIT[result.status]
 
 
-def _report_dir(out: str | None, instance_name: str, design: str):
+def _report_dir(out: str | None, slug: str, design: str):
     """None (no report), or the checked report directory for `--out [DIR]`."""
     if out is None:
         return None
     from pathlib import Path
 
     from .report import check_out_dir, default_out_dir
-    return check_out_dir(Path(out) if out else default_out_dir(instance_name, design))
+    return check_out_dir(Path(out) if out else default_out_dir(slug, design))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import load_result_json, write_report
     doc = load_result_json(args.result)
-    out_dir = _report_dir(args.out or "", doc["instance"], doc["design"])
+    out_dir = _report_dir(args.out or "", doc.get("instance_slug") or doc["instance"], doc["design"])
     write_report(doc, out_dir)
     print(f"report written to {out_dir}/")
     return EXIT_OK

@@ -34,6 +34,13 @@ class Instance:
         return self.spec.name
 
     @property
+    def slug(self) -> str:
+        """Short id for file names: the file's stem, or the instance name for mappings."""
+        from .report.model import slugify
+        stem = Path(self.source).stem if self.source not in ("<mapping>", "<string>") else self.spec.name
+        return slugify(stem)
+
+    @property
     def design_names(self) -> list[str]:
         return list(BUILTIN_DESIGNS) + list(self.spec.designs)
 

@@ -48,6 +48,7 @@ class Result:
     model_size: dict[str, int] = field(default_factory=dict)
     solver: dict[str, Any] = field(default_factory=dict)
     instance_hash: str = ""
+    instance_slug: str = ""
     data: ModelData | None = field(default=None, repr=False)
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -87,6 +88,7 @@ class Result:
             "workstreams": records(self.workstreams) if self.solved else [],
             "fleets": records(self.fleets) if self.solved else [],
             "instance_hash": self.instance_hash,
+            "instance_slug": self.instance_slug,
             "units": dict(self.data.units) if self.data else {},
             "member_ids": list(self.data.members) if self.data else [],
             "workstream_ids": list(self.data.workstreams) if self.data else [],

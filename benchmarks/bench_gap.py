@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import math
 import os
@@ -76,6 +77,12 @@ BASELINE_SCRIPT = HERE / "gap_highspy_baseline.py"
 TARGET_RATIO = 1.25
 TARGET_FILES = ["gapa", "gapb", "gapc"]
 TOL = 1e-6
+PROJECT_SOURCES = ROOT / "optimizer"
+
+# Both subprocesses get the same environment: a private bytecode cache (warmed up
+# before timing) instead of whatever PYTHONDONTWRITEBYTECODE / missing __pycache__
+# the shell happens to have, so neither side pays for compiling its modules.
+SUBPROCESS_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 if baseline.DEFAULT_MIP_GAP != DEFAULT_MIP_GAP:  # the script is standalone, so keep it in step
     raise SystemExit(f"{BASELINE_SCRIPT.name}: DEFAULT_MIP_GAP {baseline.DEFAULT_MIP_GAP} != "
@@ -87,7 +94,7 @@ def baseline_end_to_end(problem: GapProblem, sense: str, gap_file: Path, k: int)
     proc = subprocess.run(
         [sys.executable, str(BASELINE_SCRIPT), str(gap_file), str(k),
          "--sense", sense, "--mip-gap", repr(DEFAULT_MIP_GAP)],
-        capture_output=True, text=True)
+        capture_output=True, text=True, env=SUBPROCESS_ENV)
     if proc.returncode != 0:
         raise RuntimeError(f"{problem.name}: baseline script exited {proc.returncode}\n"
                            f"{proc.stdout.strip()}\n{proc.stderr.strip()}")
@@ -110,7 +117,7 @@ def project_end_to_end(problem: GapProblem, sense: str, yaml_path: Path) -> floa
     """Run ``consortium solve FILE --json`` as a fresh process; return the GAP objective."""
     exe = Path(sys.executable).parent / "consortium"
     proc = subprocess.run([str(exe), "solve", str(yaml_path), "--json"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=SUBPROCESS_ENV)
     if proc.returncode != 0:
         raise RuntimeError(
             f"{problem.name}: consortium exited {proc.returncode}\n{proc.stderr.strip()}")
@@ -135,6 +142,24 @@ def timed(fn: Callable[[], float]) -> tuple[float, float]:
     start = time.perf_counter()
     result = fn()
     return result, time.perf_counter() - start
+
+
+def source_state() -> str:
+    """Fingerprint of the project's sources and git HEAD, to detect edits during a run."""
+    digest = hashlib.sha256()
+    for path in sorted(PROJECT_SOURCES.rglob("*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True).stdout.strip() or "?"
+    return f"{head}+{digest.hexdigest()[:12]}"
+
+
+def load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
 
 
 def geomean(values: list[float]) -> float:

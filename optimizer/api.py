@@ -10,7 +10,8 @@ from .execution import Executor
 from .instance import Instance, load_instance
 from .results import Result, build_result
 from .schema import Design
-from .solver import DEFAULT_MIP_GAP, SolverOptions, highs_version, solve_data
+from .diagnosis import Finding, elastic_findings, presolve_findings
+from .solver import DEFAULT_MIP_GAP, Solution, SolverOptions, highs_version, solve_data
 from .tables import ModelData, derive, standalone
 
 InstanceLike = Instance | str | os.PathLike | Mapping[str, Any]
@@ -68,13 +69,26 @@ def solve(instance: InstanceLike, design: str = "consortium", *, time_limit: flo
     variant, settings = inst.design(design)
     data = derive(variant, settings, design)
     options = solver_options(time_limit, mip_gap, threads)
-    sol = solve_data(data, options)
+    sol, diagnosis = _solve_or_diagnose(variant, data, options)
     alone = standalone if standalone is not None else standalone_optima(data, options)
     info = {"name": "highs", "version": highs_version(), "options": options.as_dict()}
     result = build_result(data, sol, {i: alone.get(i) for i in data.members}, info)
+    result.diagnosis = [f.to_dict() for f in diagnosis]
     result.instance_hash = inst.content_hash
     result.instance_slug = inst.slug
     return result
+
+
+def _solve_or_diagnose(spec, data: ModelData, options: SolverOptions) -> tuple[Solution, list[Finding]]:
+    """Solve; if the plan cannot work, say why (pre-solve checks first, then the elastic model)."""
+    findings = presolve_findings(spec, data)
+    if findings:
+        return Solution("infeasible", None, None, None, termination="pre-solve check"), findings
+    sol = solve_data(data, options)
+    if sol.status != "infeasible":
+        return sol, []
+    elastic = solve_data(data, options, elastic=True)
+    return sol, elastic_findings(spec, data, elastic.slacks) if elastic.objective is not None else []
 
 
 def _solve_task(task: tuple) -> Result:

@@ -125,6 +125,11 @@ def summary_text(r: Result) -> str:
             runners = ", ".join(f"{a.member} ({a.accelerator})" for a in ran.itertuples())
             adopters = ", ".join(got.member) or "-"
             lines.append(f"    {w}: {runners or '-'} / {adopters}")
+    elif r.status == "infeasible":
+        lines.append("  the plan cannot work:" if r.diagnosis else "  (no diagnosis available)")
+        lines += [f"  - {f['message']}" for f in r.diagnosis]
+    elif r.status == "no_solution":
+        lines.append("  no plan found within the limits; raise --time-limit or relax --mip-gap")
     return "\n".join(lines)
 
 
@@ -218,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted: solve cancelled, nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # pragma: no cover - the last line of defence
         print(f"consortium: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -59,10 +59,17 @@ def add_at_most_once(m, d: ModelData) -> None:
     m.at_most_once = pyo.Constraint(keys, rule=checked(lambda m, i, w: has(m, d, i, w) <= 1))
 
 
+def slack(m, name: str, key):
+    """The elastic model's slack variable ``name[key]``, or 0 in the ordinary model."""
+    return getattr(m, name)[key] if m.elastic else 0
+
+
 def add_needs(m, d: ModelData) -> None:
-    """(2) has[i,w] = 1 for every w in needs[i]."""
+    """(2) has[i,w] = 1 for every w in needs[i]  (elastic: has[i,w] + unmet[i,w] = 1)."""
     keys = [(i, w) for i in d.members for w in d.needs[i]]
-    m.needs = pyo.Constraint(keys, rule=checked(lambda m, i, w: has(m, d, i, w) == 1))
+    if m.elastic:
+        m.unmet = pyo.Var(keys, domain=pyo.Binary)
+    m.needs = pyo.Constraint(keys, rule=checked(lambda m, i, w: has(m, d, i, w) + slack(m, "unmet", (i, w)) == 1))
 
 
 def add_prerequisites(m, d: ModelData) -> None:
@@ -89,7 +96,10 @@ def add_replicas(m, d: ModelData) -> None:
     m.replicas = pyo.Constraint(
         keys, rule=checked(lambda m, i, w: runs_of(m, d, w) >= d.replicas[w] * has(m, d, i, w)))
     required = [w for w in d.workstreams if d.required[w]]
-    m.required = pyo.Constraint(required, rule=checked(lambda m, w: runs_of(m, d, w) >= d.replicas[w]))
+    if m.elastic:
+        m.runs_short = pyo.Var(required, domain=pyo.NonNegativeIntegers)
+    m.required = pyo.Constraint(required, rule=checked(
+        lambda m, w: runs_of(m, d, w) + slack(m, "runs_short", w) >= d.replicas[w]))
 
 
 def adoption_cost(m, d: ModelData, i: str):
@@ -102,7 +112,7 @@ def add_budget_lead(m, d: ModelData) -> None:
     def rule(m, i):
         runs = sum(d.cost[i, w] * m.run[i, w, o] for w in d.workstreams for o in d.options[i, w])
         body = runs + adoption_cost(m, d, i)
-        return body <= d.budget[i]
+        return body <= d.budget[i] + slack(m, "budget_short", i)
     m.budget = pyo.Constraint(d.members, rule=checked(rule))
 
 
@@ -122,7 +132,7 @@ def add_budget_pooled(m, d: ModelData) -> None:
         == sum(d.cost[j, w] * m.run[j, w, o] for j, o in d.runners(w))))
     m.budget = pyo.Constraint(
         d.members, rule=checked(lambda m, i: sum(m.pay[i, w] for w in d.workstreams)
-        + adoption_cost(m, d, i) <= d.budget[i]))
+        + adoption_cost(m, d, i) <= d.budget[i] + slack(m, "budget_short", i)))
 
 
 def add_capacity(m, d: ModelData) -> None:
@@ -132,7 +142,7 @@ def add_capacity(m, d: ModelData) -> None:
         # skip rows that cannot bind: even running everything fits
         if not used or sum(d.hours[i, w, h] for w in d.workstreams if h in d.options[i, w]) <= d.capacity[i, h]:
             return pyo.Constraint.Skip
-        return sum(used) <= d.capacity[i, h]
+        return sum(used) <= d.capacity[i, h] + slack(m, "hours_short", (i, h))
     m.capacity = pyo.Constraint(list(d.capacity), rule=checked(rule))
 
 
@@ -146,13 +156,26 @@ CONSTRAINT_GROUPS = (add_at_most_once, add_needs, add_prerequisites, add_adoptio
                      add_replicas, add_capacity)
 
 
-def build_model(d: ModelData) -> pyo.ConcreteModel:
-    """The Pyomo model of one design (or one member's standalone problem)."""
+def build_model(d: ModelData, elastic: bool = False) -> pyo.ConcreteModel:
+    """The Pyomo model of one design (or one member's standalone problem).
+
+    ``elastic=True`` builds the diagnosis variant (see ``diagnosis.py``): every budget and
+    fleet capacity gets a non-negative shortfall variable, every need an ``unmet`` option
+    and every required workstream a ``runs_short`` count, so the model is always feasible.
+    """
     m = pyo.ConcreteModel(name=f"{d.instance} [{d.design_name}]")
     m.infeasible_rows = []
+    m.elastic = elastic
     add_variables(m, d)
+    if elastic:
+        m.budget_short = pyo.Var(d.members, domain=pyo.NonNegativeReals)
+        m.hours_short = pyo.Var(list(d.capacity), domain=pyo.NonNegativeReals)
     for add in CONSTRAINT_GROUPS:
         add(m, d)
     (add_budget_pooled if d.pooled else add_budget_lead)(m, d)
-    m.total_compute = pyo.Objective(expr=total_compute(m, d), sense=pyo.minimize)
+    if elastic:
+        from .diagnosis import elastic_objective
+        m.total_compute = pyo.Objective(expr=elastic_objective(m, d), sense=pyo.minimize)
+    else:
+        m.total_compute = pyo.Objective(expr=total_compute(m, d), sense=pyo.minimize)
     return m

@@ -49,6 +49,7 @@ class Result:
     solver: dict[str, Any] = field(default_factory=dict)
     instance_hash: str = ""
     instance_slug: str = ""
+    diagnosis: list[dict] = field(default_factory=list)  # why an infeasible plan cannot work
     data: ModelData | None = field(default=None, repr=False)
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -89,6 +90,7 @@ class Result:
             "fleets": records(self.fleets) if self.solved else [],
             "instance_hash": self.instance_hash,
             "instance_slug": self.instance_slug,
+            "diagnosis": self.diagnosis,
             "units": dict(self.data.units) if self.data else {},
             "member_ids": list(self.data.members) if self.data else [],
             "workstream_ids": list(self.data.workstreams) if self.data else [],

@@ -51,6 +51,7 @@ class Solution:
     variables: int = 0
     constraints: int = 0
     termination: str = ""
+    slacks: dict[str, dict] = field(default_factory=dict)  # elastic model only
 
 
 @contextlib.contextmanager
@@ -76,10 +77,13 @@ def _gap(objective: float | None, bound: float | None) -> float | None:
     return abs(objective - bound) / max(abs(objective), 1e-9) if objective != bound else 0.0
 
 
-def solve_data(data: ModelData, options: SolverOptions = SolverOptions()) -> Solution:
-    """Build and solve one problem; never raises for infeasibility or limits."""
+def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elastic: bool = False) -> Solution:
+    """Build and solve one problem; never raises for infeasibility or limits.
+
+    With ``elastic`` the diagnosis model is solved and its shortfalls returned in ``slacks``.
+    """
     t0 = time.perf_counter()
-    m = build_model(data)
+    m = build_model(data, elastic=elastic)
     build = time.perf_counter() - t0
     nvars = m.nvariables()
     ncons = m.nconstraints()
@@ -127,4 +131,9 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions()) -> Sol
     sol.gets = [k for k in m.GET if pyo.value(m.get[k]) > 0.5]
     if data.pooled:
         sol.pay = {k: max(0.0, pyo.value(m.pay[k])) for k in m.PAY if pyo.value(m.pay[k]) > 1e-9}
+    if elastic:
+        for name in ("budget_short", "hours_short", "unmet", "runs_short"):
+            if hasattr(m, name):
+                var = getattr(m, name)
+                sol.slacks[name] = {k: pyo.value(var[k]) for k in var if pyo.value(var[k]) > 1e-6}
     return sol

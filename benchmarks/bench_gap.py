@@ -23,7 +23,13 @@ threads. Both subprocesses use this interpreter (``sys.executable``; the
 To reduce bias from drift (thermal, caches, noisy neighbours) the order
 alternates: baseline side first for one problem, project side first for the
 next (and flipped again on each repeat). Times are the best of ``--repeat``
-runs (default 1).
+runs (default 1). Both subprocesses get the same environment with a private
+bytecode cache (``PYTHONPYCACHEPREFIX`` in a temporary directory,
+``PYTHONDONTWRITEBYTECODE`` removed), filled by one untimed warm-up run of each
+side (end-to-end and in-process, so lazy imports are paid before timing too),
+so neither pays for compiling its modules. The load average and a
+fingerprint of the project's sources are printed; a warning is printed if the
+sources changed during the run.
 
 Summary: total seconds per column; the headline is the ratio of totals
 (project end-to-end / baseline end-to-end), the geometric mean of per-problem
@@ -195,10 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     optima = read_optima(args.data_dir / "optima.csv")
     names = read_problem_names(args.data_dir / "optima.csv")
 
+    state = source_state()
     print(f"# {datetime.datetime.now().isoformat(timespec='seconds')}  "
           f"python {platform.python_version()}  HiGHS {highs_version()}  "
           f"cpus {os.cpu_count()}  mip_rel_gap {DEFAULT_MIP_GAP:g}  random_seed 0  "
           f"repeat {args.repeat} (best)")
+    print(f"# project sources {state}  load average {load()}")
     header = (f"{'problem':<8} {'optimum':>7} {'first':>5} | {'base e2e':>8} {'proj e2e':>8} "
               f"{'ratio':>7} | {'base in':>8} {'proj in':>8} {'ratio':>7}")
     print(header)
@@ -209,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     in_ratios: list[float] = []
     totals = {"base_e2e": 0.0, "proj_e2e": 0.0, "base_in": 0.0, "proj_in": 0.0}
     index = 0
+    warmed = False
     with tempfile.TemporaryDirectory() as tmp:
+        SUBPROCESS_ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         for stem in args.files:
             gap_file = args.data_dir / f"{stem}.txt"
             problems = read_gap_file(gap_file, names.get(stem))
@@ -221,6 +231,13 @@ def main(argv: list[str] | None = None) -> int:
                 mapping = gap_to_instance(problem, sense)
                 yaml_path = Path(tmp) / f"{problem.name}.yaml"
                 yaml_path.write_text(yaml.safe_dump(mapping, sort_keys=False))
+                if not warmed:  # untimed, both sides: bytecode and page caches, lazy imports
+                    baseline_end_to_end(problem, sense, gap_file, k)
+                    baseline_in_process(problem, sense)
+                    if not args.baseline_only:
+                        project_end_to_end(problem, sense, yaml_path)
+                        project_in_process(problem, sense, mapping)
+                    warmed = True
 
                 runs: dict[str, Callable[[], float]] = {
                     "base_e2e": lambda: baseline_end_to_end(problem, sense, gap_file, k),
@@ -258,6 +275,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"{best['proj_in']:>8.3f} {r_in:>6.2f}x", flush=True)
 
     print("-" * len(header))
+    end_state = source_state()
+    print(f"# load average at the end {load()}")
+    if end_state != state:
+        print(f"WARNING: project sources changed during the run ({state} -> {end_state}); "
+              "the figures mix code versions, rerun on a quiet tree")
     if args.baseline_only:
         print(f"total: baseline end-to-end {totals['base_e2e']:.3f} s, "
               f"baseline in-process {totals['base_in']:.3f} s")

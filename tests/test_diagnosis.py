@@ -126,3 +126,17 @@ def test_ctrl_c_stops_cleanly_and_writes_no_report(hard_gap, tmp_path):
     assert time.monotonic() - start < 5
     assert "Traceback" not in err and "interrupted" in err
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_report_directory_names_cannot_escape_reports(tmp_path, monkeypatch):
+    """A result.json whose instance id is a path ('../../x') still renders under reports/."""
+    monkeypatch.chdir(tmp_path)
+    doc = optimizer.solve({"name": "../../escape", "members": {"a": {"budget": 1e6, "needs": ["x"]}},
+                           "workstreams": {"x": {"compute": 1}}}).to_dict()
+    doc["instance_slug"] = "../../../etc"
+    src = tmp_path / "result.json"
+    src.write_text(json.dumps(doc))
+    assert main(["report", str(src)]) == 0
+    written = [p for p in (tmp_path / "reports").iterdir()]
+    assert [p.name for p in written] == ["etc"]
+    assert not (tmp_path.parent / "etc").exists()

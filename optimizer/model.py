@@ -60,16 +60,30 @@ def add_at_most_once(m, d: ModelData) -> None:
 
 
 def slack(m, name: str, key):
-    """The elastic model's slack variable ``name[key]``, or 0 in the ordinary model."""
-    return getattr(m, name)[key] if m.elastic else 0
+    """Slack variable ``name[key]`` of the elastic or coalition model, or 0 where it has none."""
+    return getattr(m, name)[key] if hasattr(m, name) else 0
+
+
+def replicas(m, d: ModelData, w: str):
+    """replicas[w]; in the coalition model a mutable cap (runners inside the coalition)."""
+    return m.replicas_cap[w] if m.variant == "coalition" else d.replicas[w]
 
 
 def add_needs(m, d: ModelData) -> None:
-    """(2) has[i,w] = 1 for every w in needs[i]  (elastic: has[i,w] + unmet[i,w] = 1)."""
+    """(2) has[i,w] = 1 for every w in needs[i].
+
+    Elastic and coalition models: has[i,w] + unmet[i,w] = 1, where the coalition model's
+    right-hand side is a mutable ``need_on[i,w]`` (0 for members outside the coalition).
+    """
     keys = [(i, w) for i in d.members for w in d.needs[i]]
-    if m.elastic:
+    rhs = lambda i, w: 1  # noqa: E731
+    if m.variant != "plain":
         m.unmet = pyo.Var(keys, domain=pyo.Binary)
-    m.needs = pyo.Constraint(keys, rule=checked(lambda m, i, w: has(m, d, i, w) + slack(m, "unmet", (i, w)) == 1))
+    if m.variant == "coalition":
+        m.need_on = pyo.Param(keys, mutable=True, initialize=1)
+        rhs = lambda i, w: m.need_on[i, w]  # noqa: E731
+    m.needs = pyo.Constraint(keys, rule=checked(
+        lambda m, i, w: has(m, d, i, w) + slack(m, "unmet", (i, w)) == rhs(i, w)))
 
 
 def add_prerequisites(m, d: ModelData) -> None:
@@ -92,14 +106,16 @@ def add_replicas(m, d: ModelData) -> None:
     """
     if not d.sharing:
         return
+    if m.variant == "coalition":
+        m.replicas_cap = pyo.Param(d.workstreams, mutable=True, initialize=d.replicas)
     keys = [(i, w) for i in d.members for w in d.workstreams if d.replicas[w] > 1]
     m.replicas = pyo.Constraint(
-        keys, rule=checked(lambda m, i, w: runs_of(m, d, w) >= d.replicas[w] * has(m, d, i, w)))
+        keys, rule=checked(lambda m, i, w: runs_of(m, d, w) >= replicas(m, d, w) * has(m, d, i, w)))
     required = [w for w in d.workstreams if d.required[w]]
-    if m.elastic:
+    if m.variant == "elastic":
         m.runs_short = pyo.Var(required, domain=pyo.NonNegativeIntegers)
     m.required = pyo.Constraint(required, rule=checked(
-        lambda m, w: runs_of(m, d, w) + slack(m, "runs_short", w) >= d.replicas[w]))
+        lambda m, w: runs_of(m, d, w) + slack(m, "runs_short", w) >= replicas(m, d, w)))
 
 
 def adoption_cost(m, d: ModelData, i: str):
@@ -156,26 +172,37 @@ CONSTRAINT_GROUPS = (add_at_most_once, add_needs, add_prerequisites, add_adoptio
                      add_replicas, add_capacity)
 
 
-def build_model(d: ModelData, elastic: bool = False) -> pyo.ConcreteModel:
+VARIANTS = ("plain", "elastic", "coalition")
+
+
+def build_model(d: ModelData, variant: str = "plain", unmet_penalty: float = 3.0) -> pyo.ConcreteModel:
     """The Pyomo model of one design (or one member's standalone problem).
 
-    ``elastic=True`` builds the diagnosis variant (see ``diagnosis.py``): every budget and
-    fleet capacity gets a non-negative shortfall variable, every need an ``unmet`` option
-    and every required workstream a ``runs_short`` count, so the model is always feasible.
+    * ``plain``: the spec's model.
+    * ``elastic``: the diagnosis variant (``diagnosis.py``): every budget and fleet capacity
+      gets a non-negative shortfall, every need an ``unmet`` option and every required
+      workstream a ``runs_short`` count, so the model is always feasible.
+    * ``coalition``: the cost-game variant (``game.py``): built once for all members, then
+      re-solved per coalition by changing bounds and mutable parameters; unmet needs cost
+      ``unmet_penalty * compute[i,w]``.
     """
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown model variant {variant!r}")
     m = pyo.ConcreteModel(name=f"{d.instance} [{d.design_name}]")
     m.infeasible_rows = []
-    m.elastic = elastic
+    m.variant = variant
     add_variables(m, d)
-    if elastic:
+    if variant == "elastic":
         m.budget_short = pyo.Var(d.members, domain=pyo.NonNegativeReals)
         m.hours_short = pyo.Var(list(d.capacity), domain=pyo.NonNegativeReals)
     for add in CONSTRAINT_GROUPS:
         add(m, d)
     (add_budget_pooled if d.pooled else add_budget_lead)(m, d)
-    if elastic:
+    objective = total_compute(m, d)
+    if variant == "elastic":
         from .diagnosis import elastic_objective
-        m.total_compute = pyo.Objective(expr=elastic_objective(m, d), sense=pyo.minimize)
-    else:
-        m.total_compute = pyo.Objective(expr=total_compute(m, d), sense=pyo.minimize)
+        objective = elastic_objective(m, d)
+    elif variant == "coalition":
+        objective = objective + sum(unmet_penalty * d.compute[i, w] * m.unmet[i, w] for i, w in m.unmet)
+    m.total_compute = pyo.Objective(expr=objective, sense=pyo.minimize)
     return m

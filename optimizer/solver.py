@@ -83,7 +83,7 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elasti
     With ``elastic`` the diagnosis model is solved and its shortfalls returned in ``slacks``.
     """
     t0 = time.perf_counter()
-    m = build_model(data, elastic=elastic)
+    m = build_model(data, "elastic" if elastic else "plain")
     build = time.perf_counter() - t0
     nvars = m.nvariables()
     ncons = m.nconstraints()

@@ -1,0 +1,275 @@
+"""Fair cost sharing over the cost game of :mod:`optimizer.game`.
+
+Methods (costs: a member's share of c(N), lower is better for it):
+
+* ``shapley`` — exact from all 2^n coalitions up to ``EXACT_LIMIT`` members; above that,
+  Monte Carlo over random member orders with a standard error per member.
+* ``least-core`` — min ε s.t. x(N) = c(N), x(S) <= c(S) + ε for all proper S; solved by
+  constraint generation: start from the singletons, add the most violated coalition
+  found by an exact search over all coalitions, until none is violated.
+* ``nucleolus`` — the lexicographic refinement of the least core: a sequence of LPs; at
+  each stage coalitions whose constraint has a positive dual are tight in every optimal
+  solution, so their excess is fixed; coalitions whose incidence vector is spanned by the
+  fixed ones are dropped; stop when the fixed coalitions span R^n (then x is unique).
+* ``proportional`` — c(N) split in proportion to standalone costs c({i}).
+
+An allocation is in the core when no coalition S pays more than c(S) (tolerance 1e-6
+relative); otherwise the most objecting coalition and its excess are reported.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import highspy
+import numpy as np
+
+from .execution import Executor
+from .game import CoalitionGame, all_masks, coalition_values, factorial_weights, members_of, popcount
+from .instance import Instance, load_instance
+from .errors import UsageError
+
+METHODS = ("shapley", "least-core", "nucleolus", "proportional")
+EXACT_LIMIT = 12
+CONFIDENCE_Z = 1.96  # 95% normal interval for Monte Carlo estimates
+TOL = 1e-6
+
+
+@dataclass
+class Allocation:
+    method: str
+    members: list[str]
+    grand_coalition: float
+    standalone: list[float]
+    allocated: list[float]
+    std_error: list[float | None]
+    in_core: bool | None  # None: not checkable (too many coalitions and none cached)
+    objection: dict[str, Any] | None = None  # most objecting coalition when not in the core
+    notes: list[str] = field(default_factory=list)
+    coalitions_solved: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "grand_coalition": self.grand_coalition,
+            "in_core": self.in_core,
+            "objection": self.objection,
+            "allocation": [
+                {"member": m, "standalone": round(float(s), 6), "allocated": round(float(a), 6),
+                 "savings": round(float(s - a), 6), "std_error": None if e is None else round(float(e), 6)}
+                for m, s, a, e in zip(self.members, self.standalone, self.allocated, self.std_error)],
+            "notes": self.notes,
+            "coalitions_solved": self.coalitions_solved,
+        }
+
+
+# --- pure functions of explicit games: {mask: c(mask)} over n players ---------------------------
+
+def incidence(n: int) -> np.ndarray:
+    """Row S (a mask) of the 2^n x n 0/1 matrix of coalition membership."""
+    masks = np.arange(1 << n)
+    return ((masks[:, None] >> np.arange(n)[None, :]) & 1).astype(float)
+
+
+def shapley_exact(values: dict[int, float], n: int) -> list[float]:
+    """phi_i = sum over S not containing i of w(|S|) (c(S + i) - c(S))."""
+    weights = factorial_weights(n)
+    phi = [0.0] * n
+    for mask in all_masks(n):
+        size = popcount(mask)
+        if size == n:
+            continue
+        base = values[mask]
+        for i in range(n):
+            if not mask >> i & 1:
+                phi[i] += weights[size] * (values[mask | 1 << i] - base)
+    return phi
+
+
+def _solve_lp(cost: np.ndarray, rows: list[tuple[np.ndarray, float, float]], lower: np.ndarray,
+              upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """min cost.x s.t. lo <= a.x <= hi for (a, lo, hi) in rows; returns (x, row duals)."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    n = len(cost)
+    h.addVars(n, lower, upper)
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+    for a, lo, hi in rows:
+        idx = np.nonzero(a)[0].astype(np.int32)
+        h.addRow(lo, hi, len(idx), idx, a[idx])
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise RuntimeError(f"allocation LP: {h.modelStatusToString(h.getModelStatus())}")
+    sol = h.getSolution()
+    return np.array(sol.col_value), np.array(sol.row_dual)
+
+
+def least_core(values: dict[int, float], n: int) -> tuple[list[float], float, int]:
+    """(x, epsilon, coalitions used) by constraint generation with exact separation."""
+    grand = (1 << n) - 1
+    M = incidence(n)
+    c = np.array([values[m] for m in all_masks(n)])
+    proper = np.array([0 < m < grand for m in all_masks(n)])
+    active = [1 << i for i in range(n)]
+    inf = highspy.kHighsInf
+    lower = np.full(n + 1, -inf)
+    upper = np.full(n + 1, inf)
+    cost = np.zeros(n + 1)
+    cost[n] = 1.0  # variables: x_0..x_{n-1}, epsilon
+    while True:
+        rows = [(np.append(np.ones(n), 0.0), c[grand], c[grand])]
+        rows += [(np.append(M[s], -1.0), -inf, c[s]) for s in active]
+        sol, _ = _solve_lp(cost, rows, lower, upper)
+        x, eps = sol[:n], sol[n]
+        excess = M @ x - c - eps
+        excess[~proper] = -inf
+        worst = int(np.argmax(excess))
+        if excess[worst] <= TOL * max(1.0, abs(c[grand])) or worst in active:
+            return list(x), float(eps), len(active)
+        active.append(worst)
+
+
+def nucleolus(values: dict[int, float], n: int) -> list[float]:
+    """The nucleolus of the cost game (minimises the largest excesses lexicographically)."""
+    grand = (1 << n) - 1
+    M = incidence(n)
+    c = np.array([values[m] for m in all_masks(n)])
+    inf = highspy.kHighsInf
+    fixed: dict[int, float] = {}  # coalition -> its settled excess
+    free = [s for s in all_masks(n) if 0 < s < grand]
+    span = [np.ones(n)]  # incidence vectors whose totals are settled (grand coalition first)
+    cost = np.zeros(n + 1)
+    cost[n] = 1.0
+    x = np.zeros(n)
+    while free:
+        rows = [(np.append(np.ones(n), 0.0), c[grand], c[grand])]
+        rows += [(np.append(M[s], 0.0), c[s] + e, c[s] + e) for s, e in fixed.items()]
+        first_free = len(rows)
+        rows += [(np.append(M[s], -1.0), -inf, c[s]) for s in free]
+        sol, duals = _solve_lp(cost, rows, np.full(n + 1, -inf), np.full(n + 1, inf))
+        x, eps = sol[:n], sol[n]
+        tight = [s for k, s in enumerate(free) if abs(duals[first_free + k]) > 1e-9]
+        if not tight:  # degenerate duals: settle the coalitions that are tight at this point
+            tight = [s for s in free if abs(M[s] @ x - c[s] - eps) <= 1e-9 * max(1.0, abs(c[s]))]
+        for s in tight:
+            fixed[s] = eps
+            span.append(M[s])
+        rank = np.linalg.matrix_rank(np.array(span))
+        if rank >= n:
+            break
+        basis = np.array(span)
+        free = [s for s in free if s not in fixed
+                and np.linalg.matrix_rank(np.vstack([basis, M[s]])) > rank]
+    return list(x)
+
+
+def core_objection(x: list[float], values: dict[int, float], n: int) -> tuple[int, float] | None:
+    """The coalition with the largest excess x(S) - c(S) among known values, if positive."""
+    grand = (1 << n) - 1
+    xs = np.asarray(x)
+    worst, worst_excess = None, TOL * max(1.0, abs(values.get(grand, 1.0)))
+    for mask, v in values.items():
+        if 0 < mask < grand:
+            excess = float(xs[[i for i in range(n) if mask >> i & 1]].sum() - v)
+            if excess > worst_excess:
+                worst, worst_excess = mask, excess
+    return None if worst is None else (worst, worst_excess)
+
+
+# --- the command's entry point ------------------------------------------------------------------
+
+def allocate(instance, methods: str | list[str] = "shapley", design: str = "consortium", *,
+             samples: int = 2000, seed: int = 0, unmet_penalty: float = 3.0, executor: Executor | None = None,
+             time_limit: float | None = None) -> Allocation | list[Allocation]:
+    """Split the grand coalition's compute c(N) among the members of a design.
+
+    ``methods`` is one method name (returns one Allocation) or a list (returns a list);
+    coalition values are solved once and shared by all methods asked for.
+    """
+    single = isinstance(methods, str)
+    methods = [methods] if single else list(methods)
+    for method in methods:
+        if method not in METHODS:
+            raise UsageError(f"unknown method {method!r} (expected one of: {', '.join(METHODS)})")
+    inst: Instance = load_instance(instance)
+    game = CoalitionGame(inst, design, unmet_penalty, time_limit)
+    n = game.n
+    if n > EXACT_LIMIT and set(methods) & {"least-core", "nucleolus"}:
+        raise UsageError(f"least-core and nucleolus are computed exactly up to {EXACT_LIMIT} members; "
+                         f"this design has {n}")
+    singles = [1 << i for i in range(n)]
+    # exact games: every coalition (Shapley needs them, and the core check is then exact)
+    wanted = list(all_masks(n)) if n <= EXACT_LIMIT else singles + [game.grand]
+    coalition_values(game, inst, design, wanted, executor)
+    out = [_allocate_one(game, inst, design, m, samples, seed, executor) for m in methods]
+    return out[0] if single else out
+
+
+def _allocate_one(game: CoalitionGame, inst: Instance, design: str, method: str, samples: int, seed: int,
+                  executor: Executor | None) -> Allocation:
+    n, names = game.n, game.members
+    values = dict(game.cache)
+    grand = values[game.grand]
+    standalone = [values[1 << i] for i in range(n)]
+    std_error: list[float | None] = [None] * n
+    notes = [f"c(S) prices an unmet need at {game.unmet_penalty:g} x its compute"]
+    if method == "shapley" and n <= EXACT_LIMIT:
+        x = shapley_exact(values, n)
+    elif method == "shapley":
+        x, std_error = _shapley_monte_carlo(game, inst, design, samples, seed, executor)
+        values = dict(game.cache)
+        notes.append(f"Monte Carlo over {samples} member orders (seed {seed}); "
+                     f"95% interval = allocated ± {CONFIDENCE_Z} x std_error")
+    elif method == "least-core":
+        x, eps, used = least_core(values, n)
+        notes.append(f"least-core epsilon {eps:.6g} after {used} generated coalition constraints")
+    elif method == "nucleolus":
+        x = nucleolus(values, n)
+    else:
+        total = sum(standalone)
+        x = [grand * s / total if total else grand / n for s in standalone]
+    x = [float(v) for v in x]
+    objection = core_objection(x, values, n)
+    if len(values) < (1 << n):
+        notes.append(f"core checked against the {len(values) - 1} coalitions solved, not all {2 ** n - 1}")
+    return Allocation(
+        method=method, members=names, grand_coalition=grand, standalone=standalone, allocated=x,
+        std_error=std_error, in_core=objection is None,
+        objection=None if objection is None else {
+            "coalition": members_of(objection[0], names),
+            "pays": round(sum(x[i] for i in range(n) if objection[0] >> i & 1), 6),
+            "alone": values[objection[0]], "excess": round(objection[1], 6)},
+        notes=notes, coalitions_solved=len(game.cache) - 1)
+
+
+def _shapley_monte_carlo(game: CoalitionGame, inst: Instance, design: str, samples: int, seed: int,
+                         executor: Executor | None) -> tuple[list[float], list[float]]:
+    """Average marginal costs over ``samples`` random member orders (antithetic pairs)."""
+    n = game.n
+    rng = random.Random(seed)
+    orders = []
+    while len(orders) < samples:
+        order = list(range(n))
+        rng.shuffle(order)
+        orders.append(order)
+        if len(orders) < samples:
+            orders.append(order[::-1])  # antithetic: reversed order lowers the variance
+    prefixes = set()
+    for order in orders:
+        mask = 0
+        for i in order:
+            mask |= 1 << i
+            prefixes.add(mask)
+    values = coalition_values(game, inst, design, prefixes, executor)
+    marginals = np.zeros((len(orders), n))
+    for k, order in enumerate(orders):
+        mask, prev = 0, 0.0
+        for i in order:
+            mask |= 1 << i
+            marginals[k, i] = values[mask] - prev
+            prev = values[mask]
+    mean = marginals.mean(axis=0)
+    se = marginals.std(axis=0, ddof=1) / np.sqrt(len(orders)) if len(orders) > 1 else np.zeros(n)
+    return list(mean), list(se)

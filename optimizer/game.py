@@ -1,0 +1,161 @@
+"""The consortium's cost game: c(S) for every coalition S of a design's members.
+
+c(S) is the optimal total compute when only the members of S take part (design
+``members: S``), with two adjustments so that every c(S) is finite and meaningful:
+
+* replicas are capped at the number of members of S able to run the workstream;
+* a need that S cannot meet may stay unmet at ``unmet_penalty`` (default 3) times its
+  compute, the price of meeting it some other way (e.g. buying it outside the consortium).
+
+Coalitions are bitmasks over ``CoalitionGame.members`` (bit k = k-th member). The model is
+built once for all members (``build_model(..., "coalition")``) and handed to HiGHS once;
+each coalition only changes variable bounds (members outside S cannot run, adopt or pay)
+and mutable parameters (need switches, replica caps), which Pyomo's persistent interface
+passes on as bound and coefficient updates instead of a rebuild.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import pyomo.environ as pyo
+from pyomo.contrib.solver.solvers.highs import Highs
+
+from .instance import Instance
+from .model import build_model
+from .solver import _quiet_pyomo
+from .tables import derive
+
+DEFAULT_UNMET_PENALTY = 3.0
+
+
+def members_of(mask: int, members: list[str]) -> list[str]:
+    return [m for k, m in enumerate(members) if mask >> k & 1]
+
+
+class CoalitionGame:
+    """Solves c(S) with one persistent model; cache values with :meth:`values`."""
+
+    def __init__(self, inst: Instance, design: str = "consortium", unmet_penalty: float = DEFAULT_UNMET_PENALTY,
+                 time_limit: float | None = None, threads: int | None = 1):
+        variant, settings = inst.design(design)
+        self.data = derive(variant, settings, design)
+        self.members = list(self.data.members)
+        self.n = len(self.members)
+        self.unmet_penalty = unmet_penalty
+        self.time_limit = time_limit
+        self.threads = threads
+        self.able = {w: [k for k, j in enumerate(self.members) if self.data.options[j, w]]
+                     for w in self.data.workstreams}
+        self.cache: dict[int, float] = {0: 0.0}
+        self._model = None
+        self._solver = None
+
+    def _setup(self) -> None:
+        m = build_model(self.data, "coalition", self.unmet_penalty)
+        opt = Highs()
+        cfg = opt.config
+        cfg.load_solutions = False
+        cfg.raise_exception_on_nonoptimal_result = False
+        cfg.rel_gap = 0.0  # exact values: allocations are differences of c(S)
+        cfg.time_limit = self.time_limit
+        cfg.threads = self.threads
+        cfg.solver_options["random_seed"] = 0
+        cfg.solver_options["output_flag"] = False
+        # only bounds and parameters change between coalitions: skip Pyomo's structural scans
+        au = cfg.auto_updates
+        for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                     "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                     "update_named_expressions", "update_objective"):
+            setattr(au, flag, False)
+        au.update_vars = True
+        au.update_parameters = True
+        with _quiet_pyomo():
+            opt.set_instance(m)
+        self._own_vars = {i: [] for i in self.members}
+        for i, w, o in m.RUN:
+            self._own_vars[i].append((m.run[i, w, o], 1))
+        for i, w in m.GET:
+            self._own_vars[i].append((m.get[i, w], 1))
+        if hasattr(m, "pay"):
+            for i, w in m.PAY:
+                self._own_vars[i].append((m.pay[i, w], None))
+        self._model, self._solver = m, opt
+
+    def _solve(self, mask: int) -> float:
+        if self._model is None:
+            self._setup()
+        m, d = self._model, self.data
+        inside = {i for k, i in enumerate(self.members) if mask >> k & 1}
+        for i, owned in self._own_vars.items():
+            for var, ub in owned:
+                var.setub(ub if i in inside else 0)
+        for i, w in m.need_on:
+            m.need_on[i, w] = 1 if i in inside else 0
+        for w in d.workstreams:
+            m.replicas_cap[w] = min(d.replicas[w], sum(1 for k in self.able[w] if mask >> k & 1))
+        with _quiet_pyomo():
+            res = self._solver.solve(m)
+        if res.incumbent_objective is None:  # cannot happen: doing nothing + unmet is feasible
+            raise RuntimeError(f"coalition {members_of(mask, self.members)}: {res.termination_condition}")
+        if res.objective_bound is not None and abs(res.incumbent_objective - res.objective_bound) > 1e-6 * max(
+                1.0, abs(res.incumbent_objective)):
+            raise RuntimeError(f"coalition {members_of(mask, self.members)} not solved to optimality "
+                               f"within the time limit (gap {res.incumbent_objective - res.objective_bound:g})")
+        return round(res.incumbent_objective, 6)
+
+    def value(self, mask: int) -> float:
+        if mask not in self.cache:
+            self.cache[mask] = self._solve(mask)
+        return self.cache[mask]
+
+    def values(self, masks: Iterable[int]) -> dict[int, float]:
+        return {mask: self.value(mask) for mask in masks}
+
+    @property
+    def grand(self) -> int:
+        return (1 << self.n) - 1
+
+
+# One game per worker process, reused across the chunks it is handed.
+_GAMES: dict[tuple, CoalitionGame] = {}
+
+
+def coalition_chunk(task: tuple) -> dict[int, float]:
+    """Executor task: values of a chunk of coalitions (the game is built once per process)."""
+    inst, design, penalty, time_limit, masks = task
+    key = (inst.content_hash, design, penalty, time_limit)
+    if key not in _GAMES:
+        _GAMES.clear()
+        _GAMES[key] = CoalitionGame(inst, design, penalty, time_limit)
+    return _GAMES[key].values(masks)
+
+
+def coalition_values(game: CoalitionGame, inst: Instance, design: str, masks: Iterable[int],
+                     executor=None) -> dict[int, float]:
+    """c(S) for every mask, using (and filling) ``game.cache``; solves in parallel when asked."""
+    todo = sorted({m for m in masks if m not in game.cache})
+    if todo:
+        if executor is None or executor.workers == 1:
+            game.values(todo)
+        else:
+            # interleaved chunks: each holds small and large coalitions, so workers finish together
+            n_chunks = max(executor.workers * 8, 1)
+            chunks = [todo[k::n_chunks] for k in range(min(n_chunks, len(todo)))]
+            tasks = [(inst, design, game.unmet_penalty, game.time_limit, chunk) for chunk in chunks]
+            for part in executor.map(coalition_chunk, tasks, label="coalitions"):
+                game.cache.update(part)
+    return {m: game.cache[m] for m in masks}
+
+
+def all_masks(n: int) -> range:
+    return range(1 << n)
+
+
+def popcount(mask: int) -> int:
+    return bin(mask).count("1")
+
+
+def factorial_weights(n: int) -> list[float]:
+    """w[s] = s! (n-s-1)! / n!: the Shapley weight of a coalition of size s joined by one more."""
+    return [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)]

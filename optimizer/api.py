@@ -1,6 +1,7 @@
 """The Python API: the CLI is a thin shell over these functions."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any, Mapping
 
@@ -26,8 +27,16 @@ def solver_options(time_limit: float | None = None, mip_gap: float | None = None
 def standalone_optima(data: ModelData, options: SolverOptions) -> dict[str, float | None]:
     """Each member's standalone optimum (design 'silo' for that member alone); None = infeasible alone.
 
-    A member that needs nothing spends nothing alone; no solve is needed for it.
+    Without sharing the members' problems are independent blocks (own budget, own fleet,
+    no adoption), so one solve of all of them together gives every standalone optimum:
+    member i's part of the joint optimum is optimal for i alone. Only when that joint
+    problem is infeasible are members solved one by one, to say which cannot manage alone.
+    A member that needs nothing spends nothing alone.
     """
+    silo = dataclasses.replace(data, sharing=False, pooled=False, design_name="silo")
+    joint = solve_data(silo, options)
+    if joint.status in ("optimal", "feasible"):
+        return {i: sum(data.compute[j, w] for j, w, _ in joint.runs if j == i) for i in data.members}
     out: dict[str, float | None] = {}
     for i in data.members:
         if not data.needs[i]:

@@ -29,11 +29,13 @@ test: $(STAMP)
 
 # reports/<instance-slug>/ for every shipped instance (design consortium). An infeasible
 # instance exits 3 (no solution: 4) and still gets its report; anything else stops make.
+# Then the flagship's comparison of all its designs: reports/<flagship-slug>-compare/.
 reports: $(STAMP)
 	@for f in instances/*.yaml; do \
 	  rc=0; $(BIN)/consortium solve "$$f" --out || rc=$$?; \
 	  case $$rc in 0|3|4) ;; *) echo "make reports: $$f failed (exit $$rc)" >&2; exit $$rc;; esac; \
 	done
+	$(BIN)/consortium compare $(FLAGSHIP) --out
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gap.py

@@ -81,9 +81,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--design", action="append", dest="designs", metavar="NAME",
                    help="design to include (repeatable; default: all, silo included)")
     p.add_argument("--json", action="store_true", help="print a list of row objects as JSON")
+    p.add_argument("--out", nargs="?", const="", default=None, metavar="DIR",
+                   help="also write a comparison report directory (default DIR: "
+                        "reports/<instance-slug>-compare/); put it after FILE")
     p.add_argument("--workers", type=_positive_int, default=None,
                    help=f"parallel solves (default: all cores, here {default_workers()})")
     _add_solver_options(p)
+
+    p = sub.add_parser("allocate", help="split the consortium's compute fairly among its members")
+    p.add_argument("file")
+    p.add_argument("--design", default="consortium", help="design whose members share (default: consortium)")
+    p.add_argument("--method", action="append", dest="methods", metavar="M",
+                   choices=["shapley", "least-core", "nucleolus", "proportional"],
+                   help="shapley (default), least-core, nucleolus or proportional; repeatable")
+    p.add_argument("--samples", type=_positive_int, default=2000,
+                   help="member orders for Monte Carlo Shapley above 12 members (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for Monte Carlo Shapley")
+    p.add_argument("--unmet-penalty", type=_positive_float, default=3.0, metavar="X",
+                   help="price of a need a coalition cannot meet, in multiples of its compute (default 3)")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help=f"parallel coalition solves (default: all cores, here {default_workers()})")
+    p.add_argument("--json", action="store_true", help="print the allocation object(s) as JSON")
+    p.add_argument("--out", nargs="?", const="", default=None, metavar="DIR",
+                   help="also write an allocation report (default DIR: reports/<instance-slug>-allocation/)")
+    p.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds per coalition solve")
 
     p = sub.add_parser("report", help="re-render a report directory from a result JSON, without solving")
     p.add_argument("result", metavar="RESULT_JSON", help="output of `solve --json`, or a report's result.json")
@@ -194,6 +215,7 @@ def comparison_text(table, units: dict) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     inst = load_instance(args.file)
+    out_dir = _comparison_dir(args.out, inst.slug)  # refused before possibly long solves
     results = solve_designs(inst, args.designs, executor=Executor(workers=args.workers),
                             time_limit=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
     table = comparison_table(results, len(inst.spec.members))
@@ -202,10 +224,66 @@ def cmd_compare(args: argparse.Namespace) -> int:
     else:
         print(f"{inst.name}: {len(results)} designs")
         print(comparison_text(table, dict(inst.spec.units)))
+    if out_dir is not None:
+        from .report import design_settings, write_comparison
+        write_comparison(table, [r.to_dict() for r in results], out_dir,
+                         settings=design_settings(inst, [r.design for r in results]))
+        print(f"comparison report written to {out_dir}/", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK  # a design's infeasibility is a finding of the comparison, shown in its row
 
 
-COMMANDS = {"validate": cmd_validate, "solve": cmd_solve, "compare": cmd_compare, "report": cmd_report}
+def _comparison_dir(out: str | None, slug: str):
+    """None (no report), or the checked comparison directory for `compare --out [DIR]`."""
+    if out is None:
+        return None
+    from pathlib import Path
+
+    from .report import check_comparison_dir, default_comparison_dir
+    return check_comparison_dir(Path(out) if out else default_comparison_dir(slug))
+
+
+def allocation_text(a, units: dict) -> str:
+    cu = units.get("compute", "")
+    core = "in the core" if a.in_core else (
+        f"NOT in the core: {', '.join(a.objection['coalition'])} would pay {fmt(a.objection['pays'])} "
+        f"but need only {fmt(a.objection['alone'])} alone (excess {fmt(a.objection['excess'])})")
+    lines = [f"{a.method}: c(N) = {fmt(a.grand_coalition, cu)}, {core}"]
+    mc = any(e is not None for e in a.std_error)
+    head = ["member", "standalone", "allocated", "savings", "savings %"] + (["± 95%"] if mc else [])
+    rows = [head]
+    for m, s, x, e in zip(a.members, a.standalone, a.allocated, a.std_error):
+        row = [m, fmt(s), fmt(x), fmt(s - x), f"{(s - x) / s:.1%}" if s else "n/a"]
+        rows.append(row + ([fmt(1.96 * e) if e is not None else ""] if mc else []))
+    widths = [max(len(r[k]) for r in rows) for k in range(len(head))]
+    out = ["  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(r, widths)))
+           for r in rows]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines + out + [f"  note: {n}" for n in a.notes])
+
+
+def cmd_allocate(args: argparse.Namespace) -> int:
+    from .allocation import allocate
+    inst = load_instance(args.file)
+    inst.design(args.design)
+    out_dir = _report_dir(args.out, inst.slug, f"{args.design}-allocation") if args.out is not None else None
+    methods = args.methods or ["shapley"]
+    allocations = allocate(inst, methods, args.design, samples=args.samples, seed=args.seed,
+                           unmet_penalty=args.unmet_penalty, executor=Executor(workers=args.workers),
+                           time_limit=args.time_limit)
+    docs = [a.to_dict() for a in allocations]
+    if args.json:
+        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
+    else:
+        print("\n\n".join(allocation_text(a, dict(inst.spec.units)) for a in allocations))
+    if out_dir is not None:
+        from .report.allocation import write_allocation_report
+        write_allocation_report(inst.name, args.design, dict(inst.spec.units), docs, out_dir)
+        print(f"report written to {out_dir}/", file=sys.stderr if args.json else sys.stdout)
+    return EXIT_OK
+
+
+COMMANDS = {"validate": cmd_validate, "solve": cmd_solve, "compare": cmd_compare, "report": cmd_report,
+            "allocate": cmd_allocate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

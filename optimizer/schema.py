@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Id = Annotated[str, StringConstraints(min_length=1, strip_whitespace=False)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -69,6 +69,58 @@ class Design(Strict):
     overrides: dict[str, Any] | None = None
 
 
+class Distribution(Strict):
+    """A multiplier on an estimate: triangular {low, mode, high}, or uniform {low, high}.
+
+    ``shared: true`` (only meaningful on the section-wide entries) draws one multiplier
+    for every workstream/member/type instead of one each.
+    """
+
+    low: Positive
+    mode: Positive | None = None
+    high: Positive
+    shared: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        mode = self.low if self.mode is None else self.mode
+        if not self.low <= mode <= self.high:
+            raise ValueError(f"expected low <= mode <= high, got low={self.low:g}, "
+                             f"mode={mode:g}, high={self.high:g}")
+        return self
+
+    @property
+    def centre(self) -> float:
+        """The point the base plan is solved at: the mode, or the middle of a uniform."""
+        return self.mode if self.mode is not None else (self.low + self.high) / 2
+
+
+class WorkstreamUncertainty(Strict):
+    compute: Distribution | None = None
+    adoption: Distribution | None = None
+
+
+class MemberUncertainty(Strict):
+    budget: Distribution | None = None
+
+
+class AcceleratorUncertainty(Strict):
+    throughput: Distribution | None = None
+
+
+class Uncertainty(Strict):
+    """Multiplicative uncertainty on estimates (docs/sweeps.md). Section-wide entries apply to
+    every id without an entry of its own."""
+
+    compute: Distribution | None = None  # every workstream's compute (and compute/cost estimates)
+    adoption: Distribution | None = None  # every adoption fraction (result capped at 1)
+    budget: Distribution | None = None  # every member's budget
+    throughput: Distribution | None = None  # every accelerator type's throughput
+    workstreams: dict[Id, WorkstreamUncertainty] = {}
+    members: dict[Id, MemberUncertainty] = {}
+    accelerators: dict[Id, AcceleratorUncertainty] = {}
+
+
 class InstanceFile(Strict):
     name: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
     description: str | None = None
@@ -78,6 +130,7 @@ class InstanceFile(Strict):
     members: Annotated[dict[Id, Member], Field(min_length=1)]
     workstreams: Annotated[dict[Id, Workstream], Field(min_length=1)]
     designs: dict[Id, Design] = {}
+    uncertainty: Uncertainty | None = None
 
 
 BUILTIN_DESIGNS: dict[str, Design] = {
@@ -95,4 +148,9 @@ KNOWN_KEYS: dict[str, list[str]] = {
     "estimate": list(Estimate.model_fields),
     "workstream": list(Workstream.model_fields),
     "design": list(Design.model_fields),
+    "uncertainty": list(Uncertainty.model_fields),
+    "distribution": list(Distribution.model_fields),
+    "uncertainty.workstreams": list(WorkstreamUncertainty.model_fields),
+    "uncertainty.members": list(MemberUncertainty.model_fields),
+    "uncertainty.accelerators": list(AcceleratorUncertainty.model_fields),
 }

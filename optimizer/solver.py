@@ -21,7 +21,8 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 from .model import build_model
 from .tables import ModelData
 
-DEFAULT_MIP_GAP = 1e-6  # HiGHS' own default (1e-4) could stop 0.01% above the optimum
+DEFAULT_MIP_GAP = 1e-6
+TIMINGS = {"highs": 0.0}  # seconds spent inside HiGHS by this process (for overhead measurements)  # HiGHS' own default (1e-4) could stop 0.01% above the optimum
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Solution:
     variables: int = 0
     constraints: int = 0
     termination: str = ""
+    highs_seconds: float = 0.0  # time inside HiGHS itself (the rest of `seconds` is hand-over)
     slacks: dict[str, dict] = field(default_factory=dict)  # elastic model only
 
 
@@ -77,13 +79,26 @@ def _gap(objective: float | None, bound: float | None) -> float | None:
     return abs(objective - bound) / max(abs(objective), 1e-9) if objective != bound else 0.0
 
 
-def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elastic: bool = False) -> Solution:
+def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elastic: bool = False,
+               plan: tuple[set, set] | None = None) -> Solution:
     """Build and solve one problem; never raises for infeasibility or limits.
 
     With ``elastic`` the diagnosis model is solved and its shortfalls returned in ``slacks``.
+    With ``plan = (runs, gets)`` every run/get decision is pinned to that plan: the solve then
+    only checks whether the plan still fits (and, under pooled funding, who pays).
     """
     t0 = time.perf_counter()
     m = build_model(data, "elastic" if elastic else "plain")
+    if plan is not None:
+        runs, gets = plan
+        if not set(runs) <= set(m.RUN) or not set(gets) <= set(m.GET):
+            return Solution("infeasible", None, None, None, termination="plan uses options that no longer exist")
+        for k in m.RUN:  # bounds, not fix(): fixed vars would turn rows into constants
+            m.run[k].setlb(1 if k in runs else 0)
+            m.run[k].setub(1 if k in runs else 0)
+        for k in m.GET:
+            m.get[k].setlb(1 if k in gets else 0)
+            m.get[k].setub(1 if k in gets else 0)
     build = time.perf_counter() - t0
     nvars = m.nvariables()
     ncons = m.nconstraints()
@@ -110,6 +125,8 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elasti
     if highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
         raise KeyboardInterrupt
     seconds = time.perf_counter() - t0 - build
+    highs_seconds = highs.getRunTime()
+    TIMINGS["highs"] += highs_seconds
     tc = res.termination_condition
     objective = res.incumbent_objective
     bound = res.objective_bound
@@ -122,7 +139,7 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elasti
     else:
         status = "no_solution"
     sol = Solution(status, objective, bound, _gap(objective, bound), seconds=seconds, build_seconds=build,
-                   variables=nvars, constraints=ncons, termination=str(tc.name))
+                   variables=nvars, constraints=ncons, termination=str(tc.name), highs_seconds=highs_seconds)
     if objective is None or status == "infeasible":
         sol.objective = sol.bound = sol.mip_gap = None
         return sol

@@ -41,6 +41,12 @@ def _section(path: KeyPath) -> str:
         return kinds[p[0]]
     if len(p) == 4 and p[0] == "members" and p[2] == "estimates":
         return "estimate"
+    if p[0] == "uncertainty":
+        if len(p) == 1:
+            return "uncertainty"
+        if len(p) == 3:
+            return f"uncertainty.{p[1]}"
+        return "distribution"
     return "?"
 
 
@@ -97,6 +103,8 @@ def schema_problems(data: Any, source: SourceMap) -> list[Problem]:
             out.append(source.problem(path, f"unknown key {path[-1]!r}{hint}", key=True))
         elif kind == "missing":
             out.append(source.problem(path[:-1], f"missing required key {path[-1]!r}", key=True))
+        elif kind == "value_error":
+            out.append(source.problem(path, err["msg"].removeprefix("Value error, ")))
         elif on_key:
             text = f"{format_path(path[:-1])}.{path[-1]}"  # a mapping key, not a list position
             out.append(source.problem(path, f"id {path[-1]!r} must be a string (quote it: '{path[-1]}')",
@@ -203,6 +211,15 @@ def reference_problems(data: Any, source: SourceMap) -> list[Problem]:
         out.append(source.problem(("workstreams", cycle[0], "requires"),
                                   "prerequisites form a cycle: " + " -> ".join(cycle[::-1])
                                   + " (expected 'requires' to be acyclic)"))
+    unc = data.get("uncertainty") if isinstance(data.get("uncertainty"), dict) else {}
+    for section, known, what in (("workstreams", works, "workstream"), ("members", _ids(members), "member"),
+                                 ("accelerators", accels, "accelerator type")):
+        entries = unc.get(section)
+        if isinstance(entries, dict):
+            for key in entries:
+                if isinstance(key, str) and key not in known:
+                    out.append(source.problem(("uncertainty", section, key),
+                                              f"unknown {what} {key!r}{did_you_mean(key, known)}", key=True))
     designs = data.get("designs") if isinstance(data.get("designs"), dict) else {}
     for d, spec in designs.items():
         if d in BUILTIN_DESIGNS:

@@ -261,6 +261,73 @@ def silo_chart(doc: dict) -> str | None:
         return _svg(fig)
 
 
+def compute_by_design_chart(rows: list[dict], compute_unit: str | None = None) -> str | None:
+    """Comparison of designs: per design, its silo reference (the design's members each alone)
+    next to its total compute split into first runs, second and later runs and adoption, the
+    compute saved against the silo hatched. ``rows`` are comparison rows (see
+    :mod:`optimizer.report.comparison`), drawn top to bottom in their order."""
+    if not rows or not any(solved(r) or r.get("silo_compute") is not None for r in rows):
+        return None
+    cu = compute_unit or "compute units"
+    n = len(rows)
+    top = max([r.get("total_compute") or 0.0 for r in rows if solved(r)]
+              + [r.get("silo_compute") or 0.0 for r in rows] + [0.0]) or 1.0
+    h = 0.36                                            # bar thickness; silo above, design below
+    with _figure(10.0, 1.7 + 0.72 * n) as fig:
+        ax = fig.add_subplot()
+        for y, r in enumerate(rows):
+            silo, total = r.get("silo_compute"), r.get("total_compute")
+            ys, yd = y - h / 2 - 0.02, y + h / 2 + 0.02
+            if silo is not None:
+                ax.barh(ys, silo, height=h, color=SILO)
+                ax.text(silo + top * 0.01, ys, f"silo {_compact(silo)}", va="center", fontsize=8, color=MUTED)
+            else:
+                ax.text(top * 0.005, ys, "silo n/a: a member cannot meet its needs alone", va="center",
+                        fontsize=8, color=MUTED)
+            if not solved(r) or total is None:
+                word = "infeasible" if r.get("status") == "infeasible" else "no solution within the limits"
+                ax.text(top * 0.005, yd, f"{word}: no plan", va="center", fontsize=8.5, color=VERMILION,
+                        fontweight="bold")
+                continue
+            adoption = r.get("adoption_compute") or 0.0
+            dup = r.get("duplicated_compute") or 0.0
+            left = 0.0
+            for value, c in ((max(total - adoption - dup, 0.0), FIRST_RUNS), (dup, DUPLICATE_RUNS),
+                             (adoption, ADOPTION)):
+                if value > 0:
+                    ax.barh(yd, value, left=left, height=h, color=c)
+                    left += value
+            end = total
+            label = _compact(total)
+            if silo is not None and abs(silo - total) > 1e-9 * max(1.0, silo):
+                lo, hi = sorted((total, silo))
+                ax.add_patch(Rectangle((lo, yd - h / 2), hi - lo, h, facecolor="none", edgecolor=AVOIDED,
+                                       hatch="///", linewidth=1.0, linestyle=(0, (3, 2))))
+                end = hi
+                saved = silo - total
+                share = f" ({abs(saved) / silo:.1%})" if silo else ""
+                label += f"  ·  {'saves' if saved > 0 else 'extra'} {_compact(abs(saved))}{share}"
+            elif silo is not None:
+                label += "  ·  same as silo"
+            ax.text(end + top * 0.01, yd, label, va="center", fontsize=8.5, color=INK, fontweight="bold")
+        ax.set_yticks(range(n), [str(r["design"]) for r in rows])
+        ax.set_ylim(n - 0.45, -0.55)
+        ax.set_xlim(0, top * 1.32)
+        ax.xaxis.set_major_formatter(lambda x, _pos: _compact(x) if x else "0")
+        ax.grid(axis="x")
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlabel(f"R&D compute ({cu})")
+        ax.set_title("R&D compute by design, against each design's silo")
+        # listed column by column: reads silo, first runs, duplicated / adoption, saved across the rows
+        handles = [Patch(color=SILO, label="silo: the design's members each alone"),
+                   Patch(color=ADOPTION, label="adoption"),
+                   Patch(color=FIRST_RUNS, label="first runs"),
+                   Patch(facecolor="none", edgecolor=AVOIDED, hatch="///", label="saved against the silo"),
+                   Patch(color=DUPLICATE_RUNS, label="second and later runs (duplicated)")]
+        fig.legend(handles=handles, loc="outside lower center", ncols=3)
+        return _svg(fig)
+
+
 # name: (function, alt text, caption)
 CHARTS = {
     "allocation": (

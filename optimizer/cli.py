@@ -106,6 +106,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write an allocation report (default DIR: reports/<instance-slug>-allocation/)")
     p.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds per coalition solve")
 
+    p = sub.add_parser("sweep", help="solve designs under sampled estimates (the uncertainty: section)")
+    p.add_argument("file")
+    p.add_argument("--design", action="append", dest="designs", metavar="NAME",
+                   help="design to include (repeatable; default: all, silo included)")
+    p.add_argument("--samples", type=_positive_int, default=100, help="Latin-hypercube samples (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help=f"local worker processes (default: all cores, here {default_workers()})")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--json", action="store_true", help="print the summaries as JSON")
+    p.add_argument("--out", nargs="?", const="", default=None, metavar="DIR",
+                   help="also write a sweep report (default DIR: reports/<instance-slug>-sweep/)")
+    p.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds per MIP solve")
+
     p = sub.add_parser("report", help="re-render a report directory from a result JSON, without solving")
     p.add_argument("result", metavar="RESULT_JSON", help="output of `solve --json`, or a report's result.json")
     p.add_argument("--out", metavar="DIR", default=None,
@@ -265,7 +280,8 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     from .allocation import allocate
     inst = load_instance(args.file)
     inst.design(args.design)
-    out_dir = _report_dir(args.out, inst.slug, f"{args.design}-allocation") if args.out is not None else None
+    tag = "allocation" if args.design == "consortium" else f"{args.design}-allocation"
+    out_dir = _report_dir(args.out, inst.slug, tag) if args.out is not None else None
     methods = args.methods or ["shapley"]
     allocations = allocate(inst, methods, args.design, samples=args.samples, seed=args.seed,
                            unmet_penalty=args.unmet_penalty, executor=Executor(workers=args.workers),
@@ -282,7 +298,48 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"validate": cmd_validate, "solve": cmd_solve, "compare": cmd_compare, "report": cmd_report,
+def sweep_text(sw) -> str:
+    cu = sw.units.get("compute", "")
+    s = sw.summary()
+    head = ["design", "infeasible", f"savings mean ({cu})", "P5", "P50", "P95", "base plan fits",
+            "base plan regret"]
+    rows = [head]
+    for r in s.itertuples(index=False):
+        rows.append([r.design, f"{r.infeasible_share:.0%}", fmt(r.savings_mean), fmt(r.savings_p5),
+                     fmt(r.savings_p50), fmt(r.savings_p95), f"{r.base_plan_feasible_share:.0%}",
+                     fmt(r.base_plan_regret_mean)])
+    widths = [max(len(row[k]) for row in rows) for k in range(len(head))]
+    lines = [f"{sw.instance}: {sw.inputs.shape[0]} samples (seed {sw.seed}) x {len(sw.designs)} designs, "
+             f"{sw.inputs.shape[1]} uncertain inputs"]
+    lines += ["  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths)))
+              for row in rows]
+    lines.insert(2, "  ".join("-" * w for w in widths))
+    sens = sw.sensitivity().dropna()
+    if len(sens):
+        top = sens.reindex(sens.spearman_rho.abs().sort_values(ascending=False).index).head(5)
+        lines.append("inputs that move savings most (Spearman rank correlation):")
+        lines += [f"  {r.design}: {r.input} {r.spearman_rho:+.2f}" for r in top.itertuples()]
+    return "\n".join(lines)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import sweep
+    inst = load_instance(args.file)
+    out_dir = _report_dir(args.out, inst.slug, "sweep") if args.out is not None else None
+    sw = sweep(inst, args.designs, samples=args.samples, seed=args.seed,
+               executor=Executor(workers=args.workers, scheduler=args.scheduler), time_limit=args.time_limit)
+    if args.json:
+        print(json.dumps(sw.to_dict(), indent=2))
+    else:
+        print(sweep_text(sw))
+    if out_dir is not None:
+        from .report.sweep import write_sweep_report
+        write_sweep_report(sw, out_dir)
+        print(f"report written to {out_dir}/", file=sys.stderr if args.json else sys.stdout)
+    return EXIT_OK
+
+
+COMMANDS = {"sweep": cmd_sweep, "validate": cmd_validate, "solve": cmd_solve, "compare": cmd_compare, "report": cmd_report,
             "allocate": cmd_allocate}
 
 

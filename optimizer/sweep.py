@@ -28,6 +28,11 @@ OUTCOME_COLUMNS = ["sample", "design", "status", "total_compute", "silo_compute"
                    "duplicated_compute", "base_plan_feasible", "base_plan_compute", "plan"]
 
 
+def _clean(x):
+    """Round solver noise away so summaries do not depend on the last float bits."""
+    return None if x is None else round(float(x), 6) + 0.0
+
+
 def _plan_key(runs) -> str:
     return ";".join(f"{i}/{w}/{o}" for i, w, o in sorted(runs))
 
@@ -66,6 +71,8 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
                 row["base_plan_feasible"] = ok
                 row["base_plan_compute"] = (sum(data.compute[i, w] for i, w, _ in base_runs) + sum(
                     data.adoption[w] * data.compute[i, w] for i, w in base_gets)) if ok else None
+        for k in ("total_compute", "silo_compute", "savings", "duplicated_compute", "base_plan_compute"):
+            row[k] = _clean(row.get(k))
         rows.append(row)
     return rows
 
@@ -107,6 +114,7 @@ class Sweep:
             rows.append({
                 "design": d, "samples": len(o),
                 "infeasible_share": float((o.status == "infeasible").mean()),
+                "savings_samples": int(len(s)),  # samples where both the design and silo are feasible
                 "savings_mean": float(s.mean()) if len(s) else None,
                 "savings_p5": float(s.quantile(0.05)) if len(s) else None,
                 "savings_p50": float(s.quantile(0.50)) if len(s) else None,

@@ -1,0 +1,97 @@
+"""Uncertainty sweeps: known answers, reproducibility across executors, base-plan tracking."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from optimizer.cli import main
+from optimizer.execution import Executor
+from optimizer.sweep import sweep
+from optimizer.uncertainty import dimensions, draw
+
+TWO_LABS = {
+    "name": "two labs",
+    "members": {"a": {"budget": 1e9, "needs": ["x"]}, "b": {"budget": 1e9, "needs": ["x"]}},
+    "workstreams": {"x": {"compute": 100}},
+    "uncertainty": {"compute": {"low": 0.5, "mode": 1.0, "high": 2.0}},
+}
+
+
+def test_savings_are_linear_in_the_compute_multiplier():
+    """With multiplier m on x: consortium = 100 m + 0.1 * 100 m = 110 m, silo = 200 m, so the
+    savings are exactly 90 m in every sample. The Latin hypercube stratifies the triangular
+    (0.5, 1, 2), whose mean is 3.5 / 3, so 40 samples hit the mean closely."""
+    sw = sweep(TWO_LABS, ["consortium", "silo"], samples=40, seed=3)
+    m = sw.inputs["compute:x"]
+    cons = sw.outcomes[sw.outcomes.design == "consortium"].set_index("sample")
+    assert np.allclose(cons.savings, 90 * m, rtol=0, atol=1e-5)  # figures are rounded to 1e-6
+    assert np.allclose(cons.total_compute, 110 * m, rtol=0, atol=1e-5)
+    assert m.min() >= 0.5 and m.max() <= 2.0
+    assert m.mean() == pytest.approx(3.5 / 3, rel=0.02)
+    summary = sw.summary()
+    assert summary.loc["consortium", "savings_mean"] == pytest.approx(90 * m.mean())
+    assert summary.loc["consortium", "savings_p50"] == pytest.approx(90 * m.median())
+    assert summary.loc["silo", "savings_mean"] == 0
+    assert sw.beats().loc["consortium", "silo"] == 1.0 and sw.beats().loc["silo", "consortium"] == 0.0
+    rho = sw.sensitivity().set_index(["design", "input"]).spearman_rho
+    assert rho["consortium", "compute:x"] == pytest.approx(1.0)
+
+
+def test_same_seed_same_samples_and_different_seed_different_samples():
+    dims = dimensions(__import__("optimizer").load_instance(TWO_LABS).spec)
+    assert np.array_equal(draw(dims, 10, 1), draw(dims, 10, 1))
+    assert not np.array_equal(draw(dims, 10, 1), draw(dims, 10, 2))
+
+
+BASE_PLAN = {
+    "name": "base plan",
+    "members": {
+        # a runs x for 90 compute at price 2 = 180 money, within its budget 200 only while the
+        # budget multiplier m >= 0.9
+        "a": {"budget": 200, "needs": ["x"], "estimates": {"x": {"compute": 90}}},
+        "b": {"budget": 1e9, "price": 10, "needs": ["x"]},
+    },
+    "workstreams": {"x": {"compute": 100}},
+    "uncertainty": {"members": {"a": {"budget": {"low": 0.5, "mode": 1.0, "high": 1.0}}}},
+}
+
+
+def test_base_plan_breaks_exactly_when_the_budget_falls_below_its_cost():
+    """At the mode a runs x (90) and b adopts (10): 100; b running would cost 100 + 9 = 109.
+    The base plan fits iff 200 m >= 180. For triangular (0.5, 1, 1): P(m >= 0.9) = 1 - 0.4^2/0.25
+    = 0.36. When it breaks, b runs instead and the consortium still needs 109."""
+    sw = sweep(BASE_PLAN, ["consortium"], samples=50, seed=0)
+    m = sw.inputs["budget:a"]
+    o = sw.outcomes.set_index("sample")
+    assert list(o.base_plan_feasible) == list(m >= 0.9)
+    assert np.allclose(o.total_compute, np.where(m >= 0.9, 100, 109))
+    assert sw.summary().loc["consortium", "base_plan_feasible_share"] == pytest.approx(0.36, abs=0.04)
+    assert sw.base.loc[0, "plan"] == "a/x/rented"
+
+
+def test_reproducible_with_one_two_workers_and_a_dask_cluster():
+    """The same seed gives identical summaries whatever executes the samples."""
+    distributed = pytest.importorskip("distributed")
+    kw = dict(designs=["consortium", "silo"], samples=12, seed=5)
+    one = sweep(TWO_LABS, executor=Executor(workers=1), **kw).to_dict()
+    two = sweep(TWO_LABS, executor=Executor(workers=2), **kw).to_dict()
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        dask = sweep(TWO_LABS, executor=Executor(workers=2, scheduler=cluster.scheduler_address), **kw).to_dict()
+    assert one == two == dask
+
+
+def test_cli_sweep_json_and_missing_uncertainty(tmp_path, capsys):
+    path = tmp_path / "two.yaml"
+    path.write_text(json.dumps(TWO_LABS))
+    assert main(["sweep", str(path), "--samples", "6", "--seed", "1", "--workers", "1", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["samples"] == 6 and doc["inputs"] == ["compute:x"]
+    assert [r["design"] for r in doc["summary"]] == ["consortium", "silo"]
+    bare = dict(TWO_LABS)
+    del bare["uncertainty"]
+    path.write_text(json.dumps(bare))
+    assert main(["sweep", str(path), "--samples", "3"]) == 2
+    assert "no 'uncertainty:' section" in capsys.readouterr().err

@@ -18,12 +18,9 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-import pyomo.environ as pyo
-from pyomo.contrib.solver.solvers.highs import Highs
-
 from .instance import Instance
 from .model import build_model
-from .solver import _quiet_pyomo
+from .solver import SolverOptions, _hand_over, _new_solver, _quiet_pyomo
 from .tables import derive
 
 DEFAULT_UNMET_PENALTY = 3.0
@@ -53,25 +50,10 @@ class CoalitionGame:
 
     def _setup(self) -> None:
         m = build_model(self.data, "coalition", self.unmet_penalty)
-        opt = Highs()
-        cfg = opt.config
-        cfg.load_solutions = False
-        cfg.raise_exception_on_nonoptimal_result = False
-        cfg.rel_gap = 0.0  # exact values: allocations are differences of c(S)
-        cfg.time_limit = self.time_limit
-        cfg.threads = self.threads
-        cfg.solver_options["random_seed"] = 0
-        cfg.solver_options["output_flag"] = False
-        # only bounds and parameters change between coalitions: skip Pyomo's structural scans
-        au = cfg.auto_updates
-        for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                     "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
-                     "update_named_expressions", "update_objective"):
-            setattr(au, flag, False)
-        au.update_vars = True
-        au.update_parameters = True
-        with _quiet_pyomo():
-            opt.set_instance(m)
+        # mip_gap 0: allocations are differences of c(S), so each value must be exact
+        options = SolverOptions(time_limit=self.time_limit, mip_gap=0.0, threads=self.threads)
+        opt = _new_solver(options, only_numbers_change=True)
+        _hand_over(opt, m)
         self._own_vars = {i: [] for i in self.members}
         for i, w, o in m.RUN:
             self._own_vars[i].append((m.run[i, w, o], 1))

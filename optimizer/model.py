@@ -28,6 +28,39 @@ def checked(rule):
     return wrapped
 
 
+class Numbers:
+    """The data a solve's numbers come from: the ModelData tables themselves, or (``mutable``)
+    Pyomo Params initialised from them, so that a persistent model can be re-solved with
+    other numbers of the same structure (sweeps) without being rebuilt."""
+
+    def __init__(self, m: pyo.ConcreteModel, d: ModelData, mutable: bool):
+        self.mutable = mutable
+        if not mutable:
+            self.compute, self.cost, self.adoption, self.budget, self.hours = (
+                d.compute, d.cost, d.adoption, d.budget, d.hours)
+            return
+        pairs = list(d.compute)
+        m.p_compute = pyo.Param(pairs, mutable=True, initialize=d.compute)
+        m.p_cost = pyo.Param(pairs, mutable=True, initialize=d.cost)
+        m.p_adoption = pyo.Param(d.workstreams, mutable=True, initialize=d.adoption)
+        m.p_budget = pyo.Param(d.members, mutable=True, initialize=d.budget)
+        m.p_hours = pyo.Param(list(d.hours), mutable=True, initialize=d.hours)
+        self.compute, self.cost, self.adoption, self.budget, self.hours = (
+            m.p_compute, m.p_cost, m.p_adoption, m.p_budget, m.p_hours)
+
+    def set(self, d: ModelData) -> None:
+        """New numbers, same structure (mutable models only).
+
+        Only changed entries are written; the keys come from a ModelData of the same
+        structure, so Pyomo's per-item index and value checks are skipped (check=False).
+        """
+        for table, values in ((self.compute, d.compute), (self.cost, d.cost), (self.adoption, d.adoption),
+                              (self.budget, d.budget), (self.hours, d.hours)):
+            changed = {k: v for k, v in values.items() if table[k].value != v}
+            if changed:
+                table.store_values(changed, check=False)
+
+
 def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.RUN = pyo.Set(initialize=d.run_keys, dimen=3, ordered=True)
     m.GET = pyo.Set(initialize=d.get_keys, dimen=2, ordered=True)
@@ -120,15 +153,18 @@ def add_replicas(m, d: ModelData) -> None:
 
 def adoption_cost(m, d: ModelData, i: str):
     """sum_w adoption[w] * cost[i,w] * get[i,w]."""
-    return sum(d.adoption[w] * d.cost[i, w] * m.get[i, w] for w in d.workstreams if (i, w) in m.GET)
+    n = m.num
+    return sum(n.adoption[w] * n.cost[i, w] * m.get[i, w] for w in d.workstreams if (i, w) in m.GET)
 
 
 def add_budget_lead(m, d: ModelData) -> None:
     """(6) lead funding: a member pays for what it runs and what it adopts."""
     def rule(m, i):
-        runs = sum(d.cost[i, w] * m.run[i, w, o] for w in d.workstreams for o in d.options[i, w])
+        runs = sum(m.num.cost[i, w] * m.run[i, w, o] for w in d.workstreams for o in d.options[i, w])
         body = runs + adoption_cost(m, d, i)
-        return body <= d.budget[i] + slack(m, "budget_short", i)
+        if isinstance(body, (int, float)) and not hasattr(m, "budget_short"):
+            return pyo.Constraint.Skip  # spends nothing whatever happens (budgets are >= 0)
+        return body <= m.num.budget[i] + slack(m, "budget_short", i)
     m.budget = pyo.Constraint(d.members, rule=checked(rule))
 
 
@@ -137,26 +173,32 @@ def add_budget_pooled(m, d: ModelData) -> None:
 
     pay[i,w] <= M * has[i,w] with M = min(budget[i], total cost of all runs of w):
     a member can never pay more than either, so M does not cut off any solution.
+    (With mutable numbers M is the total cost alone, still a valid bound.)
     """
+    n = m.num
+
     def bound(i, w):
-        total = sum(d.cost[j, w] for j, _ in d.runners(w))
-        return min(d.budget[i], total)
+        total = sum(n.cost[j, w] for j, _ in d.runners(w))
+        return total if n.mutable else min(d.budget[i], total)
     m.pay_only_if_has = pyo.Constraint(
         m.PAY, rule=checked(lambda m, i, w: m.pay[i, w] <= bound(i, w) * has(m, d, i, w)))
     m.pay_covers_runs = pyo.Constraint(
         d.workstreams, rule=checked(lambda m, w: sum(m.pay[i, w] for i in d.members)
-        == sum(d.cost[j, w] * m.run[j, w, o] for j, o in d.runners(w))))
+        == sum(n.cost[j, w] * m.run[j, w, o] for j, o in d.runners(w))))
     m.budget = pyo.Constraint(
         d.members, rule=checked(lambda m, i: sum(m.pay[i, w] for w in d.workstreams)
-        + adoption_cost(m, d, i) <= d.budget[i] + slack(m, "budget_short", i)))
+        + adoption_cost(m, d, i) <= n.budget[i] + slack(m, "budget_short", i)))
 
 
 def add_capacity(m, d: ModelData) -> None:
     """(7) sum_w compute[i,w]/throughput[h] * run[i,w,h] <= fleet[i][h] * hours."""
     def rule(m, i, h):
-        used = [d.hours[i, w, h] * m.run[i, w, h] for w in d.workstreams if h in d.options[i, w]]
-        # skip rows that cannot bind: even running everything fits
-        if not used or sum(d.hours[i, w, h] for w in d.workstreams if h in d.options[i, w]) <= d.capacity[i, h]:
+        used = [m.num.hours[i, w, h] * m.run[i, w, h] for w in d.workstreams if h in d.options[i, w]]
+        if not used:
+            return pyo.Constraint.Skip
+        # skip rows that cannot bind: even running everything fits (fixed numbers only)
+        if not m.num.mutable and sum(d.hours[i, w, h] for w in d.workstreams
+                                     if h in d.options[i, w]) <= d.capacity[i, h]:
             return pyo.Constraint.Skip
         return sum(used) <= d.capacity[i, h] + slack(m, "hours_short", (i, h))
     m.capacity = pyo.Constraint(list(d.capacity), rule=checked(rule))
@@ -164,8 +206,9 @@ def add_capacity(m, d: ModelData) -> None:
 
 def total_compute(m, d: ModelData):
     """sum compute[i,w] run[i,w,o] + sum adoption[w] compute[i,w] get[i,w]."""
-    return (sum(d.compute[i, w] * m.run[i, w, o] for (i, w, o) in m.RUN)
-            + sum(d.adoption[w] * d.compute[i, w] * m.get[i, w] for (i, w) in m.GET))
+    n = m.num
+    return (sum(n.compute[i, w] * m.run[i, w, o] for (i, w, o) in m.RUN)
+            + sum(n.adoption[w] * n.compute[i, w] * m.get[i, w] for (i, w) in m.GET))
 
 
 CONSTRAINT_GROUPS = (add_at_most_once, add_needs, add_prerequisites, add_adoption_source,
@@ -175,7 +218,8 @@ CONSTRAINT_GROUPS = (add_at_most_once, add_needs, add_prerequisites, add_adoptio
 VARIANTS = ("plain", "elastic", "coalition")
 
 
-def build_model(d: ModelData, variant: str = "plain", unmet_penalty: float = 3.0) -> pyo.ConcreteModel:
+def build_model(d: ModelData, variant: str = "plain", unmet_penalty: float = 3.0,
+                mutable: bool = False) -> pyo.ConcreteModel:
     """The Pyomo model of one design (or one member's standalone problem).
 
     * ``plain``: the spec's model.
@@ -185,12 +229,17 @@ def build_model(d: ModelData, variant: str = "plain", unmet_penalty: float = 3.0
     * ``coalition``: the cost-game variant (``game.py``): built once for all members, then
       re-solved per coalition by changing bounds and mutable parameters; unmet needs cost
       ``unmet_penalty * compute[i,w]``.
+
+    ``mutable=True`` keeps compute, cost, adoption, budget and fleet-hour numbers in mutable
+    Params (:class:`Numbers`) so :class:`~optimizer.solver.PersistentProblem` can re-solve
+    the same structure with other numbers.
     """
     if variant not in VARIANTS:
         raise ValueError(f"unknown model variant {variant!r}")
     m = pyo.ConcreteModel(name=f"{d.instance} [{d.design_name}]")
     m.infeasible_rows = []
     m.variant = variant
+    m.num = Numbers(m, d, mutable)
     add_variables(m, d)
     if variant == "elastic":
         m.budget_short = pyo.Var(d.members, domain=pyo.NonNegativeReals)

@@ -79,6 +79,75 @@ def _gap(objective: float | None, bound: float | None) -> float | None:
     return abs(objective - bound) / max(abs(objective), 1e-9) if objective != bound else 0.0
 
 
+def _new_solver(options: SolverOptions, only_numbers_change: bool = False) -> Highs:
+    opt = Highs()
+    cfg = opt.config
+    cfg.load_solutions = False
+    cfg.raise_exception_on_nonoptimal_result = False
+    cfg.time_limit = options.time_limit
+    cfg.rel_gap = options.mip_gap
+    cfg.threads = options.threads
+    cfg.solver_options["random_seed"] = 0
+    cfg.solver_options["output_flag"] = False
+    if only_numbers_change:  # persistent re-solves: skip Pyomo's scans for structural changes
+        au = cfg.auto_updates
+        for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                     "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                     "update_named_expressions", "update_objective"):
+            setattr(au, flag, False)
+        au.update_vars = True
+        au.update_parameters = True
+    return opt
+
+
+def _hand_over(opt: Highs, m: pyo.ConcreteModel) -> None:
+    with _quiet_pyomo():
+        opt.set_instance(m)
+    # Pyomo calls the blocking C++ run(); highspy's solve() runs HiGHS in a worker thread
+    # and turns Ctrl-C into cancelSolve(), so an interrupt stops the search promptly.
+    highs = opt._solver_model
+    highs.run = highs.solve
+
+
+def _run(opt: Highs, m: pyo.ConcreteModel, data: ModelData, t0: float, build: float) -> Solution:
+    """Solve the handed-over model and read back status, plan and timings."""
+    highs = opt._solver_model
+    clock = highs.getRunTime()  # HiGHS' clock runs on across re-solves of a persistent model
+    with _quiet_pyomo():
+        res = opt.solve(m)
+    if highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
+        raise KeyboardInterrupt
+    highs_seconds = highs.getRunTime() - clock
+    TIMINGS["highs"] += highs_seconds
+    tc = res.termination_condition
+    objective, bound = res.incumbent_objective, res.objective_bound
+    if tc == TerminationCondition.convergenceCriteriaSatisfied:
+        status = "optimal"
+    elif tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+        status = "infeasible"
+    elif objective is not None:
+        status = "feasible"
+    else:
+        status = "no_solution"
+    sol = Solution(status, objective, bound, _gap(objective, bound), seconds=time.perf_counter() - t0 - build,
+                   build_seconds=build, variables=m.nvariables(), constraints=m.nconstraints(),
+                   termination=str(tc.name), highs_seconds=highs_seconds)
+    if objective is None or status == "infeasible":
+        sol.objective = sol.bound = sol.mip_gap = None
+        return sol
+    res.solution_loader.load_vars()
+    sol.runs = [k for k in m.RUN if m.run[k].value > 0.5]
+    sol.gets = [k for k in m.GET if m.get[k].value > 0.5]
+    if data.pooled:
+        sol.pay = {k: max(0.0, m.pay[k].value) for k in m.PAY if m.pay[k].value > 1e-9}
+    if m.variant == "elastic":
+        for name in ("budget_short", "hours_short", "unmet", "runs_short"):
+            if hasattr(m, name):
+                var = getattr(m, name)
+                sol.slacks[name] = {k: var[k].value for k in var if var[k].value > 1e-6}
+    return sol
+
+
 def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elastic: bool = False,
                plan: tuple[set, set] | None = None) -> Solution:
     """Build and solve one problem; never raises for infeasibility or limits.
@@ -100,57 +169,43 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elasti
             m.get[k].setlb(1 if k in gets else 0)
             m.get[k].setub(1 if k in gets else 0)
     build = time.perf_counter() - t0
-    nvars = m.nvariables()
-    ncons = m.nconstraints()
     if m.infeasible_rows:
-        return Solution("infeasible", None, None, None, build_seconds=build, variables=nvars,
-                        constraints=ncons, termination="trivially infeasible row")
-    if nvars == 0:  # nothing to decide: HiGHS would call an empty model "unknown"
+        return Solution("infeasible", None, None, None, build_seconds=build, variables=m.nvariables(),
+                        constraints=m.nconstraints(), termination="trivially infeasible row")
+    if m.nvariables() == 0:  # nothing to decide: HiGHS would call an empty model "unknown"
         return Solution("optimal", 0.0, 0.0, 0.0, build_seconds=build, termination="empty model")
-    opt = Highs()
-    opt.config.load_solutions = False
-    opt.config.raise_exception_on_nonoptimal_result = False
-    opt.config.time_limit = options.time_limit
-    opt.config.rel_gap = options.mip_gap
-    opt.config.threads = options.threads
-    opt.config.solver_options["random_seed"] = 0
-    opt.config.solver_options["output_flag"] = False
-    opt.set_instance(m)
-    highs = opt._solver_model
-    # Pyomo calls the blocking C++ run(); highspy's solve() runs HiGHS in a worker thread
-    # and turns Ctrl-C into cancelSolve(), so an interrupt stops the search promptly.
-    highs.run = highs.solve
-    with _quiet_pyomo():
-        res = opt.solve(m)
-    if highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
-        raise KeyboardInterrupt
-    seconds = time.perf_counter() - t0 - build
-    highs_seconds = highs.getRunTime()
-    TIMINGS["highs"] += highs_seconds
-    tc = res.termination_condition
-    objective = res.incumbent_objective
-    bound = res.objective_bound
-    if tc == TerminationCondition.convergenceCriteriaSatisfied:
-        status = "optimal"
-    elif tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
-        status = "infeasible"
-    elif objective is not None:
-        status = "feasible"
-    else:
-        status = "no_solution"
-    sol = Solution(status, objective, bound, _gap(objective, bound), seconds=seconds, build_seconds=build,
-                   variables=nvars, constraints=ncons, termination=str(tc.name), highs_seconds=highs_seconds)
-    if objective is None or status == "infeasible":
-        sol.objective = sol.bound = sol.mip_gap = None
-        return sol
-    res.solution_loader.load_vars()
-    sol.runs = [k for k in m.RUN if pyo.value(m.run[k]) > 0.5]
-    sol.gets = [k for k in m.GET if pyo.value(m.get[k]) > 0.5]
-    if data.pooled:
-        sol.pay = {k: max(0.0, pyo.value(m.pay[k])) for k in m.PAY if pyo.value(m.pay[k]) > 1e-9}
-    if elastic:
-        for name in ("budget_short", "hours_short", "unmet", "runs_short"):
-            if hasattr(m, name):
-                var = getattr(m, name)
-                sol.slacks[name] = {k: pyo.value(var[k]) for k in var if pyo.value(var[k]) > 1e-6}
-    return sol
+    opt = _new_solver(options)
+    _hand_over(opt, m)
+    return _run(opt, m, data, t0, build)
+
+
+class PersistentProblem:
+    """One model kept in HiGHS and re-solved with new numbers of the same structure.
+
+    Sweeps solve the same design hundreds of times with other compute, cost, adoption,
+    budget and fleet-hour numbers: instead of rebuilding the Pyomo model and handing it over
+    again, the numbers live in mutable Params that Pyomo's persistent interface passes to
+    HiGHS as coefficient and bound changes.
+    """
+
+    def __init__(self, data: ModelData, options: SolverOptions = SolverOptions()):
+        self.data = data
+        self.model = build_model(data, "plain", mutable=True)
+        self.trivial = None
+        if self.model.infeasible_rows:
+            self.trivial = Solution("infeasible", None, None, None, termination="trivially infeasible row")
+        elif self.model.nvariables() == 0:
+            self.trivial = Solution("optimal", 0.0, 0.0, 0.0, termination="empty model")
+        else:
+            self.opt = _new_solver(options, only_numbers_change=True)
+            _hand_over(self.opt, self.model)
+
+    def solve(self, data: ModelData) -> Solution:
+        """Solve with ``data``'s numbers; its structure must equal the one built."""
+        if data.run_keys != self.data.run_keys or data.needs != self.data.needs:
+            raise ValueError("PersistentProblem.solve: the structure changed; build a new problem")
+        if self.trivial is not None:
+            return self.trivial
+        t0 = time.perf_counter()
+        self.model.num.set(data)
+        return _run(self.opt, self.model, data, t0, 0.0)

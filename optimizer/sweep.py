@@ -8,6 +8,7 @@ gathered by sample index, so the same seed gives the same tables whatever ran th
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +18,11 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from . import solver
-from .api import _variant_key, solver_options, standalone_optima
+from .api import _variant_key, solver_options
 from .execution import Executor, chunks
 from .instance import Instance, load_instance
-from .solver import SolverOptions, solve_data
-from .tables import derive
+from .solver import PersistentProblem, SolverOptions, solve_data
+from .tables import ModelData, derive
 from .uncertainty import Dimension, apply, centre, dimensions, draw
 
 OUTCOME_COLUMNS = ["sample", "design", "status", "total_compute", "silo_compute", "savings",
@@ -37,20 +38,60 @@ def _plan_key(runs) -> str:
     return ";".join(f"{i}/{w}/{o}" for i, w, o in sorted(runs))
 
 
+_PROBLEMS: dict[tuple, PersistentProblem] = {}  # per worker process: built once, re-solved per sample
+
+
+def _persistent(inst: Instance, key: tuple, data: ModelData, options: SolverOptions) -> PersistentProblem:
+    k = (inst.content_hash, options) + key
+    if k not in _PROBLEMS:
+        _PROBLEMS[k] = PersistentProblem(data, options)
+    return _PROBLEMS[k]
+
+
+def plan_fits(data: ModelData, runs, gets, options: SolverOptions) -> bool:
+    """Does a fixed plan still respect every budget and fleet under ``data``'s numbers?
+
+    Only numbers change between samples, so needs, prerequisites, adoption sources and
+    replicas still hold; under lead funding budgets and capacities are plain sums. Pooled
+    funding needs the payment LP, so it goes through the solver with the plan pinned.
+    """
+    if data.pooled:
+        return solve_data(data, options, plan=(set(runs), set(gets))).status in ("optimal", "feasible")
+    spent = dict.fromkeys(data.members, 0.0)
+    used = dict.fromkeys(data.capacity, 0.0)
+    for i, w, o in runs:
+        spent[i] += data.cost[i, w]
+        if (i, o) in used:
+            used[i, o] += data.hours[i, w, o]
+    for i, w in gets:
+        spent[i] += data.adoption[w] * data.cost[i, w]
+    tol = 1e-9
+    return (all(spent[i] <= data.budget[i] * (1 + tol) + tol for i in data.members)
+            and all(used[k] <= data.capacity[k] * (1 + tol) + tol for k in used))
+
+
+def _silo(inst: Instance, key: str, data: ModelData, options: SolverOptions) -> float | None:
+    """silo_compute at this sample: one joint solve of the independent standalone problems."""
+    joint = dataclasses.replace(data, sharing=False, pooled=False, design_name="silo")
+    sol = _persistent(inst, ("silo", key), joint, options).solve(joint)
+    if sol.status in ("optimal", "feasible"):
+        return sum(data.compute[i, w] for i, w, _ in sol.runs)
+    return None  # some member cannot manage alone
+
+
 def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: np.ndarray,
                  options: SolverOptions, base_plans: dict[str, tuple] | None) -> list[dict]:
     """Every design at one point of the uncertainty space."""
     rows = []
-    silo_by_variant: dict[str, dict] = {}
+    silo_by_variant: dict[str, float | None] = {}
     for d in designs:
         variant, settings = inst.design(d)
         data = derive(apply(variant, dims, x), settings, d)
         key = _variant_key(inst, d)
         if key not in silo_by_variant:
-            silo_by_variant[key] = standalone_optima(data, options)
-        alone = silo_by_variant[key]
-        silo = None if any(alone.get(i) is None for i in data.members) else sum(alone[i] for i in data.members)
-        sol = solve_data(data, options)
+            silo_by_variant[key] = _silo(inst, key, data, options)
+        silo = silo_by_variant[key]
+        sol = _persistent(inst, ("design", d), data, options).solve(data)
         solved = sol.status in ("optimal", "feasible")
         total = sum(data.compute[i, w] for i, w, _ in sol.runs) + sum(
             data.adoption[w] * data.compute[i, w] for i, w in sol.gets) if solved else None
@@ -63,14 +104,10 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
                "plan": _plan_key(sol.runs) if solved else "", "runs": sol.runs, "gets": sol.gets}
         if base_plans is not None:
             base_runs, base_gets = base_plans[d]
-            if base_runs is None:
-                row["base_plan_feasible"], row["base_plan_compute"] = False, None
-            else:
-                fixed = solve_data(data, options, plan=(base_runs, base_gets))
-                ok = fixed.status in ("optimal", "feasible")
-                row["base_plan_feasible"] = ok
-                row["base_plan_compute"] = (sum(data.compute[i, w] for i, w, _ in base_runs) + sum(
-                    data.adoption[w] * data.compute[i, w] for i, w in base_gets)) if ok else None
+            ok = base_runs is not None and plan_fits(data, base_runs, base_gets, options)
+            row["base_plan_feasible"] = ok
+            row["base_plan_compute"] = (sum(data.compute[i, w] for i, w, _ in base_runs) + sum(
+                data.adoption[w] * data.compute[i, w] for i, w in base_gets)) if ok else None
         for k in ("total_compute", "silo_compute", "savings", "duplicated_compute", "base_plan_compute"):
             row[k] = _clean(row.get(k))
         rows.append(row)

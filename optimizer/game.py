@@ -76,6 +76,7 @@ class CoalitionGame:
             m.need_on[i, w] = 1 if i in inside else 0
         for w in d.workstreams:
             m.replicas_cap[w] = min(d.replicas[w], sum(1 for k in self.able[w] if mask >> k & 1))
+        self._solver._solver_model.clearSolver()  # history-independent: same c(S) whatever came before
         with _quiet_pyomo():
             res = self._solver.solve(m)
         if res.incumbent_objective is None:  # cannot happen: doing nothing + unmet is feasible

@@ -28,25 +28,38 @@ def checked(rule):
     return wrapped
 
 
+def coefficients(d: ModelData) -> dict[str, dict]:
+    """Every number the model multiplies a variable by or compares a row with, by name.
+
+    Products such as adoption[w] * cost[i,w] are precomputed here so that, in a mutable
+    model, each coefficient is a single Param (cheap for Pyomo to re-evaluate).
+    """
+    pairs = list(d.compute)
+    return {
+        "compute": d.compute,
+        "cost": d.cost,
+        "get_compute": {(i, w): d.adoption[w] * d.compute[i, w] for i, w in pairs},
+        "get_cost": {(i, w): d.adoption[w] * d.cost[i, w] for i, w in pairs},
+        "budget": d.budget,
+        "hours": d.hours,
+        # total cost of every possible run of w: a valid big-M for pay[i,w] (pooled funding)
+        "run_cost_total": {w: sum(d.cost[j, w] for j, _ in d.runners(w)) for w in d.workstreams},
+    }
+
+
 class Numbers:
-    """The data a solve's numbers come from: the ModelData tables themselves, or (``mutable``)
-    Pyomo Params initialised from them, so that a persistent model can be re-solved with
-    other numbers of the same structure (sweeps) without being rebuilt."""
+    """The model's numbers (:func:`coefficients`): plain dicts, or (``mutable``) Pyomo Params
+    initialised from them, so that a persistent model can be re-solved with other numbers of
+    the same structure (sweeps) without being rebuilt."""
 
     def __init__(self, m: pyo.ConcreteModel, d: ModelData, mutable: bool):
         self.mutable = mutable
-        if not mutable:
-            self.compute, self.cost, self.adoption, self.budget, self.hours = (
-                d.compute, d.cost, d.adoption, d.budget, d.hours)
-            return
-        pairs = list(d.compute)
-        m.p_compute = pyo.Param(pairs, mutable=True, initialize=d.compute)
-        m.p_cost = pyo.Param(pairs, mutable=True, initialize=d.cost)
-        m.p_adoption = pyo.Param(d.workstreams, mutable=True, initialize=d.adoption)
-        m.p_budget = pyo.Param(d.members, mutable=True, initialize=d.budget)
-        m.p_hours = pyo.Param(list(d.hours), mutable=True, initialize=d.hours)
-        self.compute, self.cost, self.adoption, self.budget, self.hours = (
-            m.p_compute, m.p_cost, m.p_adoption, m.p_budget, m.p_hours)
+        for name, values in coefficients(d).items():
+            if mutable:
+                param = pyo.Param(list(values), mutable=True, initialize=values)
+                m.add_component(f"p_{name}", param)
+                values = param
+            setattr(self, name, values)
 
     def set(self, d: ModelData) -> None:
         """New numbers, same structure (mutable models only).
@@ -54,8 +67,8 @@ class Numbers:
         Only changed entries are written; the keys come from a ModelData of the same
         structure, so Pyomo's per-item index and value checks are skipped (check=False).
         """
-        for table, values in ((self.compute, d.compute), (self.cost, d.cost), (self.adoption, d.adoption),
-                              (self.budget, d.budget), (self.hours, d.hours)):
+        for name, values in coefficients(d).items():
+            table = getattr(self, name)
             changed = {k: v for k, v in values.items() if table[k].value != v}
             if changed:
                 table.store_values(changed, check=False)
@@ -153,8 +166,7 @@ def add_replicas(m, d: ModelData) -> None:
 
 def adoption_cost(m, d: ModelData, i: str):
     """sum_w adoption[w] * cost[i,w] * get[i,w]."""
-    n = m.num
-    return sum(n.adoption[w] * n.cost[i, w] * m.get[i, w] for w in d.workstreams if (i, w) in m.GET)
+    return sum(m.num.get_cost[i, w] * m.get[i, w] for w in d.workstreams if (i, w) in m.GET)
 
 
 def add_budget_lead(m, d: ModelData) -> None:
@@ -178,7 +190,7 @@ def add_budget_pooled(m, d: ModelData) -> None:
     n = m.num
 
     def bound(i, w):
-        total = sum(n.cost[j, w] for j, _ in d.runners(w))
+        total = n.run_cost_total[w]
         return total if n.mutable else min(d.budget[i], total)
     m.pay_only_if_has = pyo.Constraint(
         m.PAY, rule=checked(lambda m, i, w: m.pay[i, w] <= bound(i, w) * has(m, d, i, w)))
@@ -208,7 +220,7 @@ def total_compute(m, d: ModelData):
     """sum compute[i,w] run[i,w,o] + sum adoption[w] compute[i,w] get[i,w]."""
     n = m.num
     return (sum(n.compute[i, w] * m.run[i, w, o] for (i, w, o) in m.RUN)
-            + sum(n.adoption[w] * n.compute[i, w] * m.get[i, w] for (i, w) in m.GET))
+            + sum(n.get_compute[i, w] * m.get[i, w] for (i, w) in m.GET))
 
 
 CONSTRAINT_GROUPS = (add_at_most_once, add_needs, add_prerequisites, add_adoption_source,

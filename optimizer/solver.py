@@ -158,16 +158,8 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elasti
     """
     t0 = time.perf_counter()
     m = build_model(data, "elastic" if elastic else "plain")
-    if plan is not None:
-        runs, gets = plan
-        if not set(runs) <= set(m.RUN) or not set(gets) <= set(m.GET):
-            return Solution("infeasible", None, None, None, termination="plan uses options that no longer exist")
-        for k in m.RUN:  # bounds, not fix(): fixed vars would turn rows into constants
-            m.run[k].setlb(1 if k in runs else 0)
-            m.run[k].setub(1 if k in runs else 0)
-        for k in m.GET:
-            m.get[k].setlb(1 if k in gets else 0)
-            m.get[k].setub(1 if k in gets else 0)
+    if plan is not None and not _pin(m, *plan):
+        return Solution("infeasible", None, None, None, termination="plan uses options that no longer exist")
     build = time.perf_counter() - t0
     if m.infeasible_rows:
         return Solution("infeasible", None, None, None, build_seconds=build, variables=m.nvariables(),
@@ -179,6 +171,20 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elasti
     return _run(opt, m, data, t0, build)
 
 
+def _pin(m: pyo.ConcreteModel, runs, gets) -> bool:
+    """Pin every run/get decision to a plan (False if the plan names options the model lacks).
+
+    Bounds, not fix(): fixed variables would turn rows into constants."""
+    if not set(runs) <= set(m.RUN) or not set(gets) <= set(m.GET):
+        return False
+    for var, index, chosen in ((m.run, m.RUN, runs), (m.get, m.GET, gets)):
+        for k in index:
+            value = 1 if k in chosen else 0
+            var[k].setlb(value)
+            var[k].setub(value)
+    return True
+
+
 class PersistentProblem:
     """One model kept in HiGHS and re-solved with new numbers of the same structure.
 
@@ -188,9 +194,12 @@ class PersistentProblem:
     HiGHS as coefficient and bound changes.
     """
 
-    def __init__(self, data: ModelData, options: SolverOptions = SolverOptions()):
+    def __init__(self, data: ModelData, options: SolverOptions = SolverOptions(),
+                 plan: tuple[set, set] | None = None):
         self.data = data
         self.model = build_model(data, "plain", mutable=True)
+        if plan is not None:
+            _pin(self.model, *plan)
         self.trivial = None
         if self.model.infeasible_rows:
             self.trivial = Solution("infeasible", None, None, None, termination="trivially infeasible row")
@@ -208,4 +217,7 @@ class PersistentProblem:
             return self.trivial
         t0 = time.perf_counter()
         self.model.num.set(data)
+        # forget the previous basis and incumbent: the plan must not depend on which samples
+        # this process happened to solve before (ties would otherwise break differently)
+        self.opt._solver_model.clearSolver()
         return _run(self.opt, self.model, data, t0, 0.0)

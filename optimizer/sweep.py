@@ -21,7 +21,7 @@ from . import solver
 from .api import _variant_key, solver_options
 from .execution import Executor, chunks
 from .instance import Instance, load_instance
-from .solver import PersistentProblem, SolverOptions, solve_data
+from .solver import PersistentProblem, SolverOptions
 from .tables import ModelData, derive
 from .uncertainty import Dimension, apply, centre, dimensions, draw
 
@@ -41,14 +41,15 @@ def _plan_key(runs) -> str:
 _PROBLEMS: dict[tuple, PersistentProblem] = {}  # per worker process: built once, re-solved per sample
 
 
-def _persistent(inst: Instance, key: tuple, data: ModelData, options: SolverOptions) -> PersistentProblem:
+def _persistent(inst: Instance, key: tuple, data: ModelData, options: SolverOptions,
+                plan: tuple | None = None) -> PersistentProblem:
     k = (inst.content_hash, options) + key
     if k not in _PROBLEMS:
-        _PROBLEMS[k] = PersistentProblem(data, options)
+        _PROBLEMS[k] = PersistentProblem(data, options, plan)
     return _PROBLEMS[k]
 
 
-def plan_fits(data: ModelData, runs, gets, options: SolverOptions) -> bool:
+def plan_fits(data: ModelData, runs, gets, check_pooled) -> bool:
     """Does a fixed plan still respect every budget and fleet under ``data``'s numbers?
 
     Only numbers change between samples, so needs, prerequisites, adoption sources and
@@ -56,7 +57,7 @@ def plan_fits(data: ModelData, runs, gets, options: SolverOptions) -> bool:
     funding needs the payment LP, so it goes through the solver with the plan pinned.
     """
     if data.pooled:
-        return solve_data(data, options, plan=(set(runs), set(gets))).status in ("optimal", "feasible")
+        return check_pooled(data).status in ("optimal", "feasible")
     spent = dict.fromkeys(data.members, 0.0)
     used = dict.fromkeys(data.capacity, 0.0)
     for i, w, o in runs:
@@ -104,7 +105,8 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
                "plan": _plan_key(sol.runs) if solved else "", "runs": sol.runs, "gets": sol.gets}
         if base_plans is not None:
             base_runs, base_gets = base_plans[d]
-            ok = base_runs is not None and plan_fits(data, base_runs, base_gets, options)
+            pinned = lambda dd: _persistent(inst, ("plan", d), dd, options, (base_runs, base_gets)).solve(dd)  # noqa: E731
+            ok = base_runs is not None and plan_fits(data, base_runs, base_gets, pinned)
             row["base_plan_feasible"] = ok
             row["base_plan_compute"] = (sum(data.compute[i, w] for i, w, _ in base_runs) + sum(
                 data.adoption[w] * data.compute[i, w] for i, w in base_gets)) if ok else None

@@ -4,8 +4,9 @@
 result.json into ``out_dir`` atomically: everything is rendered into a temporary sibling
 directory which then replaces ``out_dir``, so a report directory is complete or absent, and
 an existing report is replaced only once the new one is complete. ``write_comparison(rows,
-docs, out_dir)`` does the same for a comparison of several designs (see :mod:`.comparison`).
-See docs/reports.md.
+docs, out_dir)`` does the same for a comparison of several designs (see :mod:`.comparison`),
+``write_allocation_report(...)`` for a cost-sharing allocation (:mod:`.allocation`) and
+``write_sweep_report(sw, out_dir)`` for an uncertainty sweep (:mod:`.sweep`). See docs/reports.md.
 """
 from __future__ import annotations
 
@@ -19,13 +20,19 @@ from typing import Any, Callable, Collection, Mapping
 from ..errors import UsageError
 from . import charts as _charts
 from . import content, csvs, html, markdown
+from .allocation import (ALLOCATION_FILES, check_allocation_dir, default_allocation_dir, render_allocation,
+                         write_allocation_report)
 from .comparison import (COMPARISON_FILES, check_comparison_dir, default_comparison_dir, design_settings,
                          render_comparison, write_comparison)
 from .model import BINDING, check, default_out_dir, load_result_json, normalise, slugify
+from .sweep import SWEEP_FILES, check_sweep_dir, default_sweep_dir, render_sweep, write_sweep_report
 
-__all__ = ["BINDING", "COMPARISON_FILES", "REPORT_FILES", "check_comparison_dir", "check_out_dir",
-           "default_comparison_dir", "default_out_dir", "design_settings", "load_result_json", "render",
-           "render_comparison", "slugify", "write_comparison", "write_report"]
+__all__ = ["ALLOCATION_FILES", "BINDING", "COMPARISON_FILES", "REPORT_FILES", "SWEEP_FILES",
+           "check_allocation_dir", "check_comparison_dir", "check_out_dir", "check_sweep_dir",
+           "default_allocation_dir", "default_comparison_dir", "default_out_dir", "default_sweep_dir",
+           "design_settings", "load_result_json", "render", "render_allocation", "render_comparison",
+           "render_sweep", "slugify", "write_allocation_report", "write_comparison", "write_report",
+           "write_sweep_report"]
 
 # Every file a report directory may hold; nothing else is ever deleted when replacing one.
 REPORT_FILES = frozenset(

@@ -128,6 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def text_table(rows: list[list[str]], left: int = 1) -> list[str]:
+    """Aligned plain-text table: the first ``left`` columns left-aligned, numbers right-aligned."""
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if k < left else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
 def fmt(x: float | None, unit: str = "") -> str:
     if x is None:
         return "n/a"
@@ -221,11 +230,7 @@ def comparison_text(table, units: dict) -> str:
         rows.append([r.design, r.status, fmt(r.total_compute), fmt(r.duplicated_compute),
                      fmt(r.adoption_compute), fmt(r.savings) + pct, f"{r.members_met}/{r.members_total}",
                      util, f"{r.solve_seconds:.2f}s"])
-    widths = [max(len(row[k]) for row in rows) for k in range(len(head))]
-    lines = ["  ".join(c.ljust(w) if k < 2 else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths)))
-             for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return "\n".join(text_table(rows, left=2))
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -269,11 +274,7 @@ def allocation_text(a, units: dict) -> str:
     for m, s, x, e in zip(a.members, a.standalone, a.allocated, a.std_error):
         row = [m, fmt(s), fmt(x), fmt(s - x), f"{(s - x) / s:.1%}" if s else "n/a"]
         rows.append(row + ([fmt(1.96 * e) if e is not None else ""] if mc else []))
-    widths = [max(len(r[k]) for r in rows) for k in range(len(head))]
-    out = ["  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(r, widths)))
-           for r in rows]
-    out.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines + out + [f"  note: {n}" for n in a.notes])
+    return "\n".join(lines + text_table(rows) + [f"  note: {n}" for n in a.notes])
 
 
 def cmd_allocate(args: argparse.Namespace) -> int:
@@ -308,12 +309,8 @@ def sweep_text(sw) -> str:
         rows.append([r.design, f"{r.infeasible_share:.0%}", fmt(r.savings_mean), fmt(r.savings_p5),
                      fmt(r.savings_p50), fmt(r.savings_p95), f"{r.base_plan_feasible_share:.0%}",
                      fmt(r.base_plan_regret_mean)])
-    widths = [max(len(row[k]) for row in rows) for k in range(len(head))]
     lines = [f"{sw.instance}: {sw.inputs.shape[0]} samples (seed {sw.seed}) x {len(sw.designs)} designs, "
-             f"{sw.inputs.shape[1]} uncertain inputs"]
-    lines += ["  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths)))
-              for row in rows]
-    lines.insert(2, "  ".join("-" * w for w in widths))
+             f"{sw.inputs.shape[1]} uncertain inputs"] + text_table(rows)
     sens = sw.sensitivity().dropna()
     if len(sens):
         top = sens.reindex(sens.spearman_rho.abs().sort_values(ascending=False).index).head(5)

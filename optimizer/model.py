@@ -54,7 +54,9 @@ class Numbers:
 
     def __init__(self, m: pyo.ConcreteModel, d: ModelData, mutable: bool):
         self.mutable = mutable
-        for name, values in coefficients(d).items():
+        # what the Params hold now (copies: the ModelData tables must not change under us)
+        self._current = {name: dict(values) for name, values in coefficients(d).items()}
+        for name, values in self._current.items():
             if mutable:
                 param = pyo.Param(list(values), mutable=True, initialize=values)
                 m.add_component(f"p_{name}", param)
@@ -68,10 +70,11 @@ class Numbers:
         structure, so Pyomo's per-item index and value checks are skipped (check=False).
         """
         for name, values in coefficients(d).items():
-            table = getattr(self, name)
-            changed = {k: v for k, v in values.items() if table[k].value != v}
+            current = self._current[name]
+            changed = {k: v for k, v in values.items() if current[k] != v}
             if changed:
-                table.store_values(changed, check=False)
+                getattr(self, name).store_values(changed, check=False)
+                current.update(changed)
 
 
 def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:

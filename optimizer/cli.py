@@ -9,6 +9,7 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from . import __version__
@@ -186,7 +187,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     inst = load_instance(args.file)
-    out_dir = _report_dir(args.out, inst.slug, args.design)  # refused before a possibly long solve
+    out_dir = _out_dir(args.out, "report", inst.slug, args.design)
     result = solve(inst, args.design, time_limit=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
@@ -199,20 +200,25 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return STATUS_EXIT[result.status]
 
 
-def _report_dir(out: str | None, slug: str, design: str):
-    """None (no report), or the checked report directory for `--out [DIR]`."""
+def _out_dir(out: str | None, kind: str, *default_args: str) -> Path | None:
+    """None when `--out` was not given; else the directory it names (or the default one for
+    ``kind``), checked before any solving so a refusal costs nothing."""
     if out is None:
         return None
-    from pathlib import Path
-
-    from .report import check_out_dir, default_out_dir
-    return check_out_dir(Path(out) if out else default_out_dir(slug, design))
+    from . import report  # matplotlib is imported only when a report is asked for
+    check, default = {
+        "report": (report.check_out_dir, report.default_out_dir),
+        "comparison": (report.check_comparison_dir, report.default_comparison_dir),
+        "allocation": (report.check_allocation_dir, report.default_allocation_dir),
+        "sweep": (report.check_sweep_dir, report.default_sweep_dir),
+    }[kind]
+    return check(Path(out) if out else default(*default_args))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import load_result_json, write_report
     doc = load_result_json(args.result)
-    out_dir = _report_dir(args.out or "", doc.get("instance_slug") or doc["instance"], doc["design"])
+    out_dir = _out_dir(args.out or "", "report", doc.get("instance_slug") or doc["instance"], doc["design"])
     write_report(doc, out_dir)
     print(f"report written to {out_dir}/")
     return EXIT_OK
@@ -235,7 +241,7 @@ def comparison_text(table, units: dict) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     inst = load_instance(args.file)
-    out_dir = _comparison_dir(args.out, inst.slug)  # refused before possibly long solves
+    out_dir = _out_dir(args.out, "comparison", inst.slug)  # refused before possibly long solves
     results = solve_designs(inst, args.designs, executor=Executor(workers=args.workers),
                             time_limit=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
     table = comparison_table(results, len(inst.spec.members))
@@ -250,16 +256,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
                          settings=design_settings(inst, [r.design for r in results]))
         print(f"comparison report written to {out_dir}/", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK  # a design's infeasibility is a finding of the comparison, shown in its row
-
-
-def _comparison_dir(out: str | None, slug: str):
-    """None (no report), or the checked comparison directory for `compare --out [DIR]`."""
-    if out is None:
-        return None
-    from pathlib import Path
-
-    from .report import check_comparison_dir, default_comparison_dir
-    return check_comparison_dir(Path(out) if out else default_comparison_dir(slug))
 
 
 def allocation_text(a, units: dict) -> str:
@@ -281,8 +277,7 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     from .allocation import allocate
     inst = load_instance(args.file)
     inst.design(args.design)
-    tag = "allocation" if args.design == "consortium" else f"{args.design}-allocation"
-    out_dir = _report_dir(args.out, inst.slug, tag) if args.out is not None else None
+    out_dir = _out_dir(args.out, "allocation", inst.slug, args.design)
     methods = args.methods or ["shapley"]
     allocations = allocate(inst, methods, args.design, samples=args.samples, seed=args.seed,
                            unmet_penalty=args.unmet_penalty, executor=Executor(workers=args.workers),
@@ -322,7 +317,7 @@ def sweep_text(sw) -> str:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .sweep import sweep
     inst = load_instance(args.file)
-    out_dir = _report_dir(args.out, inst.slug, "sweep") if args.out is not None else None
+    out_dir = _out_dir(args.out, "sweep", inst.slug)
     sw = sweep(inst, args.designs, samples=args.samples, seed=args.seed,
                executor=Executor(workers=args.workers, scheduler=args.scheduler), time_limit=args.time_limit)
     if args.json:

@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 from ..errors import UsageError
 from . import content as c
 from . import csvs, html, markdown
-from .charts import BLUE, GREEN, INK, MUTED, ORANGE, PURPLE, SILO, SKY, VERMILION, _compact, _figure, _svg
+from .charts import BLUE, GREEN, INK, ORANGE, PURPLE, SILO, SKY, VERMILION, _compact, _figure, _svg
 from .model import _sanitise, slugify
 
 CHART = "standalone-vs-allocated"
@@ -181,8 +181,8 @@ def allocation_chart(docs: list[dict], compute_unit: str | None = None) -> str |
         series.append((SHORT_NAMES.get(d["method"], d["method"]), vals, errs, METHOD_COLOURS[k % len(METHOD_COLOURS)]))
     k_n = len(series)
     step = 0.82 / k_n
-    values = [v + Z * (e[m] or 0 if e else 0) for _, s, e, _ in series for m, v in s.items()]
-    lows = [v - Z * (e[m] or 0 if e else 0) for _, s, e, _ in series for m, v in s.items()]
+    spread = [(v, Z * ((e or {}).get(m) or 0.0)) for _, s, e, _ in series for m, v in s.items()]
+    values, lows = [v + h for v, h in spread], [v - h for v, h in spread]
     top, bottom = max(values + [0.0]), min(lows + [0.0])
     span = (top - bottom) or 1.0
     height = min(30.0, 1.7 + len(members) * (0.12 * k_n + 0.2))

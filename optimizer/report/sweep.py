@@ -252,7 +252,8 @@ def sensitivity_chart(sw, sens: pd.DataFrame) -> str | None:
             ax.grid(axis="x", color=GRID)
             ax.tick_params(axis="y", length=0)
             ax.set_title(d, fontsize=10, pad=6)
-        fig.suptitle(f"What drives savings: top {TOP_INPUTS} inputs by |Spearman ρ|, per design", x=0.01,
+        which = "the input" if k_max == 1 else f"top {k_max} inputs"
+        fig.suptitle(f"What drives savings: {which} by |Spearman ρ|, per design", x=0.01,
                      ha="left", fontsize=11, fontweight="bold")
         from matplotlib.patches import Patch
         fig.legend(handles=[Patch(color=BLUE, label="higher input, more savings"),
@@ -285,6 +286,9 @@ def _status(summary: list[dict]) -> c.Status:
     if not broken:
         return c.Status("ok", "ALWAYS FEASIBLE", "Every design has a plan meeting every need in every sample.")
     parts = ", ".join(f"{d} {c.pct(s)}" for d, s in broken)
+    if len(broken) == len(summary) and all(share >= 1 for _, share in broken):
+        return c.Status("bad", "NO PLANS", "No design has a plan meeting every need within the limits in any "
+                                           "sample.")
     return c.Status("warn", "SOMETIMES INFEASIBLE", f"Some designs have no plan meeting every need within the "
                                                     f"limits in some samples (share of samples): {parts}.")
 
@@ -357,7 +361,8 @@ def _sensitivity_blocks(sw, sens: pd.DataFrame) -> list[c.Block]:
         "the samples where savings are defined: +1 means savings rise with the input in every sample, −1 that "
         "they fall, 0 no monotone link. With few samples, |ρ| below about 0.3 is noise."])]
     if not designs:
-        return out + [c.Para([c.Mark("Savings do not vary across samples for any design.", "muted")])]
+        return out + [c.Para([c.Mark("No design's savings vary across the samples (or they are defined in fewer "
+                                     "than 3).", "muted")])]
     out.append(c.Chart(SENSITIVITY, "Top inputs by absolute Spearman correlation with savings, per design",
                        f"Per design, the {TOP_INPUTS} inputs whose multipliers are most strongly rank-correlated "
                        "with its savings. Blue: a higher value raises savings; red: it lowers them."))
@@ -406,15 +411,15 @@ def _frequency_blocks(sw, freq: pd.DataFrame) -> list[c.Block]:
         f = freq[freq.design == d]
         o = sw.outcomes[sw.outcomes.design == d]
         planned = int(o.status.isin(["optimal", "feasible"]).sum())
+        if not planned:
+            out.append(c.Para([c.Mark(d, "strong"), ": no plan in any sample."]))
+            continue
         key = (planned, tuple(sorted(zip(f.member, f.workstream, (int(k) for k in f.runs)))))
         of = f"{planned} of {n} samples with a plan"
         if key in seen:
             out.append(c.Para([c.Mark(d, "strong"), f" ({of}): the same as ", c.Mark(seen[key], "strong"), "."]))
             continue
         seen[key] = d
-        if not planned:
-            out.append(c.Para([c.Mark(d, "strong"), ": no plan in any sample."]))
-            continue
         rows = []
         for m in dict.fromkeys(f.member):
             mine = f[f.member == m]
@@ -466,7 +471,9 @@ def build(sw, summary: list[dict], sens: pd.DataFrame, freq: pd.DataFrame, chart
     blocks += [_summary_table(summary, n, cu),
                c.Heading("Which design needs less compute", "beats"),
                c.Para(["Share of samples in which the ", c.Mark("row", "strong"), " design needs strictly less total "
-                       "compute than the ", c.Mark("column", "strong"), " design; 50% or more in bold."]),
+                       "compute than the ", c.Mark("column", "strong"), " design; 50% or more in bold. A design "
+                       "over fewer members (", c.Mark("members:", "code"), ") meets fewer needs, so it needs less "
+                       "compute for that reason alone; compare its savings instead."]),
                _beats_table(sw.beats()),
                c.Heading("Sensitivity: what drives savings", "sensitivity")]
     sens_blocks = _sensitivity_blocks(sw, sens)
@@ -509,7 +516,8 @@ def render_sweep(sw) -> dict[str, bytes]:
     sens = sw.sensitivity().reset_index(drop=True)
     freq = sw.run_frequency().reset_index(drop=True)
     svgs: dict[str, str] = {}
-    for name, svg in ((HISTOGRAMS, histograms_chart(sw, pd.DataFrame(summary))), (SENSITIVITY, sensitivity_chart(sw, sens))):
+    for name, svg in ((HISTOGRAMS, histograms_chart(sw, pd.DataFrame(summary))),
+                      (SENSITIVITY, sensitivity_chart(sw, sens))):
         if svg is not None:
             svgs[name] = svg
     blocks = build(sw, summary, sens, freq, set(svgs))

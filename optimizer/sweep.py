@@ -71,8 +71,9 @@ def plan_fits(data: ModelData, runs, gets, check_pooled) -> bool:
             and all(used[k] <= data.capacity[k] * (1 + tol) + tol for k in used))
 
 
-def _silo(inst: Instance, key: str, data: ModelData, options: SolverOptions) -> float | None:
-    """silo_compute at this sample: one joint solve of the independent standalone problems."""
+def _silo(inst: Instance, key: tuple, data: ModelData, options: SolverOptions) -> float | None:
+    """silo_compute of ``data``'s members at this sample: one joint solve of their independent
+    standalone problems (None when one of them cannot manage alone)."""
     joint = dataclasses.replace(data, sharing=False, pooled=False, design_name="silo")
     sol = _persistent(inst, ("silo", key), joint, options).solve(joint)
     if sol.status in ("optimal", "feasible"):
@@ -84,11 +85,11 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
                  options: SolverOptions, base_plans: dict[str, tuple] | None) -> list[dict]:
     """Every design at one point of the uncertainty space."""
     rows = []
-    silo_by_variant: dict[str, float | None] = {}
+    silo_by_variant: dict[tuple, float | None] = {}
     for d in designs:
         variant, settings = inst.design(d)
         data = derive(apply(variant, dims, x), settings, d)
-        key = _variant_key(inst, d)
+        key = (_variant_key(inst, d), tuple(data.members))  # silo of this design's members
         if key not in silo_by_variant:
             silo_by_variant[key] = _silo(inst, key, data, options)
         silo = silo_by_variant[key]
@@ -165,7 +166,11 @@ class Sweep:
                 if o.base_plan_compute.notna().any() else None,
                 "base_plan_regret_mean": float(regret.mean()) if len(regret) else None,
             })
-        return pd.DataFrame(rows).set_index("design", drop=False)
+        table = pd.DataFrame(rows).set_index("design", drop=False)
+        compute = [c for c in table.columns if c.startswith(("savings_", "total_", "base_plan_compute",
+                                                               "base_plan_regret")) and c != "savings_samples"]
+        table[compute] = table[compute].astype(float).round(6) + 0.0  # compute figures: drop float noise
+        return table
 
     def beats(self) -> pd.DataFrame:
         """P(row design needs strictly less total compute than column design), over samples

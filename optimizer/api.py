@@ -1,7 +1,6 @@
 """The Python API: the CLI is a thin shell over these functions."""
 from __future__ import annotations
 
-import dataclasses
 import os
 from typing import Any, Mapping
 
@@ -13,7 +12,7 @@ from .results import Result, build_result
 from .schema import Design
 from .diagnosis import Finding, elastic_findings, presolve_findings
 from .solver import DEFAULT_MIP_GAP, Solution, SolverOptions, highs_version, solve_data
-from .tables import ModelData, derive, standalone
+from .tables import ModelData, derive, silo_of
 
 InstanceLike = Instance | str | os.PathLike | Mapping[str, Any]
 
@@ -31,18 +30,17 @@ def standalone_optima(data: ModelData, options: SolverOptions) -> dict[str, floa
     no adoption), so one solve of all of them together gives every standalone optimum:
     member i's part of the joint optimum is optimal for i alone. Only when that joint
     problem is infeasible are members solved one by one, to say which cannot manage alone.
-    A member that needs nothing spends nothing alone.
+    A member that needs nothing spends nothing alone, and is left out of the joint solve.
     """
-    silo = dataclasses.replace(data, sharing=False, pooled=False, design_name="silo")
-    joint = solve_data(silo, options)
+    needy = [i for i in data.members if data.needs[i]]
+    out: dict[str, float | None] = {i: 0.0 for i in data.members if not data.needs[i]}
+    if not needy:
+        return out
+    joint = solve_data(silo_of(data, needy), options)
     if joint.status in ("optimal", "feasible"):
-        return {i: sum(data.compute[j, w] for j, w, _ in joint.runs if j == i) for i in data.members}
-    out: dict[str, float | None] = {}
-    for i in data.members:
-        if not data.needs[i]:
-            out[i] = 0.0
-            continue
-        sol = solve_data(standalone(data, i), options)
+        return {i: out.get(i, sum(data.compute[j, w] for j, w, _ in joint.runs if j == i)) for i in data.members}
+    for i in needy:
+        sol = solve_data(silo_of(data, [i]), options)
         out[i] = sol.objective if sol.status in ("optimal", "feasible") else None
     return out
 

@@ -5,6 +5,8 @@ import copy
 import hashlib
 import json
 import os
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -36,7 +38,6 @@ class Instance:
     @property
     def slug(self) -> str:
         """Short id for file names: the file's stem, or the instance name for mappings."""
-        from .report.model import slugify
         stem = Path(self.source).stem if self.source not in ("<mapping>", "<string>") else self.spec.name
         return slugify(stem)
 
@@ -60,6 +61,13 @@ class Instance:
                 f"{len(s.members) - fleets} renting), {len(s.workstreams)} workstreams, "
                 f"{len(s.accelerators)} accelerator types, {needs} needs, "
                 f"designs: {', '.join(self.design_names)}")
+
+
+def slugify(text: str) -> str:
+    """'Open MoE consortium (11 labs, H1)' -> 'open-moe-consortium-11-labs-h1'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug or "report"
 
 
 def _hash(text: str) -> str:

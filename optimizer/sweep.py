@@ -8,7 +8,7 @@ gathered by sample index, so the same seed gives the same tables whatever ran th
 """
 from __future__ import annotations
 
-import dataclasses
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +22,7 @@ from .api import _variant_key, solver_options
 from .execution import Executor, chunks
 from .instance import Instance, load_instance
 from .solver import PersistentProblem, SolverOptions
-from .tables import ModelData, derive
+from .tables import ModelData, derive, silo_of
 from .uncertainty import Dimension, apply, centre, dimensions, draw
 
 OUTCOME_COLUMNS = ["sample", "design", "status", "total_compute", "silo_compute", "savings",
@@ -47,6 +47,13 @@ def _persistent(inst: Instance, key: tuple, data: ModelData, options: SolverOpti
     if k not in _PROBLEMS:
         _PROBLEMS[k] = PersistentProblem(data, options, plan)
     return _PROBLEMS[k]
+
+
+def plan_compute(data: ModelData, runs, gets) -> float:
+    """Total compute of a plan; fsum, so the result does not depend on iteration order
+    (plans are sets, whose order varies between processes)."""
+    return math.fsum([data.compute[i, w] for i, w, _ in runs]
+                     + [data.adoption[w] * data.compute[i, w] for i, w in gets])
 
 
 def plan_fits(data: ModelData, runs, gets, check_pooled) -> bool:
@@ -74,10 +81,13 @@ def plan_fits(data: ModelData, runs, gets, check_pooled) -> bool:
 def _silo(inst: Instance, key: tuple, data: ModelData, options: SolverOptions) -> float | None:
     """silo_compute of ``data``'s members at this sample: one joint solve of their independent
     standalone problems (None when one of them cannot manage alone)."""
-    joint = dataclasses.replace(data, sharing=False, pooled=False, design_name="silo")
+    needy = [i for i in data.members if data.needs[i]]  # the others spend nothing alone
+    if not needy:
+        return 0.0
+    joint = silo_of(data, needy)
     sol = _persistent(inst, ("silo", key), joint, options).solve(joint)
     if sol.status in ("optimal", "feasible"):
-        return sum(data.compute[i, w] for i, w, _ in sol.runs)
+        return math.fsum(data.compute[i, w] for i, w, _ in sol.runs)
     return None  # some member cannot manage alone
 
 
@@ -95,8 +105,7 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
         silo = silo_by_variant[key]
         sol = _persistent(inst, ("design", d), data, options).solve(data)
         solved = sol.status in ("optimal", "feasible")
-        total = sum(data.compute[i, w] for i, w, _ in sol.runs) + sum(
-            data.adoption[w] * data.compute[i, w] for i, w in sol.gets) if solved else None
+        total = plan_compute(data, sol.runs, sol.gets) if solved else None
         by_w: dict[str, list[float]] = {}
         for i, w, _ in sol.runs:
             by_w.setdefault(w, []).append(data.compute[i, w])
@@ -109,8 +118,7 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
             pinned = lambda dd: _persistent(inst, ("plan", d), dd, options, (base_runs, base_gets)).solve(dd)  # noqa: E731
             ok = base_runs is not None and plan_fits(data, base_runs, base_gets, pinned)
             row["base_plan_feasible"] = ok
-            row["base_plan_compute"] = (sum(data.compute[i, w] for i, w, _ in base_runs) + sum(
-                data.adoption[w] * data.compute[i, w] for i, w in base_gets)) if ok else None
+            row["base_plan_compute"] = plan_compute(data, base_runs, base_gets) if ok else None
         for k in ("total_compute", "silo_compute", "savings", "duplicated_compute", "base_plan_compute"):
             row[k] = _clean(row.get(k))
         rows.append(row)

@@ -129,14 +129,16 @@ def derive(spec: InstanceFile, design: Design, design_name: str) -> ModelData:
     )
 
 
-def standalone(data: ModelData, member: str) -> ModelData:
-    """One member alone, no sharing: the spec's standalone problem (design 'silo' for one member)."""
-    keep = lambda d: {k: v for k, v in d.items() if k[0] == member}  # noqa: E731
+def silo_of(data: ModelData, members: list[str]) -> ModelData:
+    """``members`` alone and without sharing: design 'silo' restricted to them. With one
+    member this is the spec's standalone problem; with several, their independent blocks."""
+    keep = set(members)
+    only = lambda table: {k: v for k, v in table.items() if k[0] in keep}  # noqa: E731
     return ModelData(
-        instance=data.instance, design_name=f"standalone:{member}", sharing=False, pooled=False,
-        members=[member], workstreams=data.workstreams,
-        budget={member: data.budget[member]}, publishes={member: data.publishes[member]},
-        needs={member: data.needs[member]}, compute=keep(data.compute), cost=keep(data.cost),
+        instance=data.instance, design_name="silo", sharing=False, pooled=False,
+        members=list(members), workstreams=data.workstreams,
+        budget={i: data.budget[i] for i in members}, publishes={i: data.publishes[i] for i in members},
+        needs={i: data.needs[i] for i in members}, compute=only(data.compute), cost=only(data.cost),
         adoption=data.adoption, requires=data.requires, replicas=data.replicas, required=data.required,
-        options=keep(data.options), hours=keep(data.hours), capacity=keep(data.capacity), units=data.units,
+        options=only(data.options), hours=only(data.hours), capacity=only(data.capacity), units=data.units,
     )

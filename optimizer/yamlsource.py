@@ -44,8 +44,13 @@ _INT_12 = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
 _BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader reading plain scalars the YAML 1.2 way (core schema).
+# libyaml's C scanner/parser when PyYAML was built with it (the wheels are): ~10x faster on
+# large files; node marks (line, column) and errors are the same.
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):
+    """Safe loader reading plain scalars the YAML 1.2 way (core schema).
 
     ``4.0e6`` is a number, ``010`` is ten (not octal eight), and ``yes``/``no``/``on``/
     ``off`` are strings, not booleans: what people writing instance files expect.
@@ -214,6 +219,15 @@ def read_text(path: str | os.PathLike) -> str:
                                   f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")]) from None
 
 
+def _tab_at(text: str, mark: yaml.Mark) -> bool:
+    """Is the offending character a tab (in the indentation or at the mark)?"""
+    lines = text.splitlines()
+    if mark.line >= len(lines):
+        return False
+    line = lines[mark.line]
+    return "\t" in line[: len(line) - len(line.lstrip())] or line[mark.column: mark.column + 1] == "\t"
+
+
 def parse_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
     """Parse one YAML document; return (plain Python data, SourceMap)."""
     source = SourceMap(file)
@@ -230,7 +244,7 @@ def parse_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
                        else (exc.problem_mark or exc.context_mark, exc.context_mark))
         line, col = _pos(mark) if mark else (1, 1)
         what = exc.problem or "invalid YAML"
-        if "\\t" in what or "\t" in what:
+        if mark and _tab_at(text, mark):
             what = "tab characters cannot indent YAML (use spaces)"
         if exc.context:
             what = f"{exc.context}: {what}"

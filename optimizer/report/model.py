@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..instance import slugify  # noqa: F401  (re-exported)
 from ..errors import InputError, Problem, UsageError
 
 # A budget or a fleet capacity "binds" when at least this share of it is used.
@@ -168,11 +169,6 @@ def load_result_json(path: str | Path) -> dict:
     return doc
 
 
-def slugify(text: str) -> str:
-    """'Open MoE consortium (11 labs, H1)' -> 'open-moe-consortium-11-labs-h1'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug or "report"
 
 
 def default_out_dir(instance_name: str, design: str = "consortium") -> Path:

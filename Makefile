@@ -1,25 +1,40 @@
 # Every target sets itself up: a fresh clone needs only Python 3.11, pip and make.
+# Everything is installed from requirements.lock (exact versions with hashes), so a fresh
+# machine solves with the same HiGHS, and gets the same plans and files, as the one that
+# made the committed reports. `make lock` refreshes the lock from pyproject.toml's ranges.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
+PIP_TOOLS := pip-tools==7.6.2
 
 FLAGSHIP := instances/open-moe-consortium.yaml
 
-.PHONY: all setup demo test reports bench clean
+.PHONY: all setup lock demo test reports bench clean
 
 all: test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall when the project's metadata changes.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+# Reinstall when the project's metadata or the lock changes. --no-deps: the lock lists every
+# package; --no-build-isolation: the project is built with the locked setuptools.
+$(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# The newest versions pyproject.toml allows, for Python 3.11, with the test and dask extras and
+# the build backend. Then `make reports` and commit the lock with the reports it made.
+lock:
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/python -m pip install --quiet $(PIP_TOOLS)
+	$(VENV)-lock/bin/pip-compile --quiet --upgrade --extra test --extra dask --generate-hashes \
+	  --allow-unsafe --strip-extras --build-deps-for wheel --build-deps-for editable \
+	  --no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/consortium solve $(FLAGSHIP) --out
@@ -48,4 +63,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VENV)-lock build *.egg-info .pytest_cache

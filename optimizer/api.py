@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any, Mapping
 
 import pandas as pd
@@ -12,15 +13,15 @@ from .results import Result, build_result
 from .schema import Design
 from .diagnosis import Finding, elastic_findings, presolve_findings
 from .solver import DEFAULT_MIP_GAP, Solution, SolverOptions, highs_version, solve_data
-from .tables import ModelData, derive, silo_of
+from .tables import ModelData, derive, objective_order, silo_of
 
 InstanceLike = Instance | str | os.PathLike | Mapping[str, Any]
 
 
 def solver_options(time_limit: float | None = None, mip_gap: float | None = None,
-                   threads: int | None = None) -> SolverOptions:
+                   threads: int | None = None, random_seed: int = 0, check_unique: bool = False) -> SolverOptions:
     return SolverOptions(time_limit=time_limit, mip_gap=DEFAULT_MIP_GAP if mip_gap is None else mip_gap,
-                         threads=threads)
+                         threads=threads, random_seed=random_seed, check_unique=check_unique)
 
 
 def standalone_optima(data: ModelData, options: SolverOptions) -> dict[str, float | None]:
@@ -36,46 +37,53 @@ def standalone_optima(data: ModelData, options: SolverOptions) -> dict[str, floa
     out: dict[str, float | None] = {i: 0.0 for i in data.members if not data.needs[i]}
     if not needy:
         return out
+    options = replace(options, check_unique=False)  # standalone plans are not reported, only their compute
     joint = solve_data(silo_of(data, needy), options)
     if joint.status in ("optimal", "feasible"):
-        return {i: out.get(i, sum(data.compute[j, w] for j, w, _ in joint.runs if j == i)) for i in data.members}
+        return {i: out.get(i, data.plan_compute([r for r in joint.runs if r[0] == i], [])) for i in data.members}
     for i in needy:
         sol = solve_data(silo_of(data, [i]), options)
-        out[i] = sol.objective if sol.status in ("optimal", "feasible") else None
+        out[i] = data.plan_compute(sol.runs, []) if sol.status in ("optimal", "feasible") else None
     return out
 
 
-def _variant_key(inst: Instance, design: str) -> str:
-    """Designs that share the instance as written share its standalone optima."""
-    return design if design in inst.variants else ""
+def _variant_key(inst: Instance, design: str) -> tuple:
+    """Designs with the same instance variant and objective order share their standalone optima."""
+    variant, settings = inst.design(design)
+    return (design if design in inst.variants else "", objective_order(variant, settings))
 
 
-def standalone_by_variant(inst: Instance, designs: list[str], options: SolverOptions) -> dict[str, dict]:
-    """Standalone optima of every member, once per distinct instance variant among ``designs``.
+def standalone_by_variant(inst: Instance, designs: list[str], options: SolverOptions) -> dict[tuple, dict]:
+    """Standalone optima of every member, once per distinct (instance variant, objective order)
+    among ``designs``.
 
-    Standalone problems ignore sharing, adoption factors and funding, so only a
-    design's ``overrides`` can change them.
+    Standalone problems ignore sharing, adoption factors and funding, so only a design's
+    ``overrides`` and ``objective`` can change them.
     """
-    out: dict[str, dict] = {}
+    out: dict[tuple, dict] = {}
     for d in designs:
         key = _variant_key(inst, d)
         if key not in out:
-            variant, _ = inst.design(d)
-            out[key] = standalone_optima(derive(variant, Design(sharing="none"), "silo"), options)
+            variant, settings = inst.design(d)
+            silo = Design(sharing="none", objective=list(key[1]))
+            out[key] = standalone_optima(derive(variant, silo, "silo"), options)
     return out
 
 
 def solve(instance: InstanceLike, design: str = "consortium", *, time_limit: float | None = None,
-          mip_gap: float | None = None, threads: int | None = None,
-          standalone: dict[str, float | None] | None = None) -> Result:
-    """Solve one design of an instance: the optimal plan, its figures and the silo baseline.
+          mip_gap: float | None = None, threads: int | None = None, random_seed: int = 0,
+          check_unique: bool = True, standalone: dict[str, float | None] | None = None) -> Result:
+    """Solve one design of an instance: the lexicographically optimal plan, its figures and the
+    silo baseline.
 
-    ``standalone`` may pass precomputed standalone optima (member -> compute or None).
+    ``check_unique`` spends one more MIP solve to say whether the plan is the only optimal one
+    (``Result.unique``). ``standalone`` may pass precomputed standalone optima (member -> compute
+    or None).
     """
     inst = load_instance(instance)
     variant, settings = inst.design(design)
     data = derive(variant, settings, design)
-    options = solver_options(time_limit, mip_gap, threads)
+    options = solver_options(time_limit, mip_gap, threads, random_seed, check_unique)
     sol, diagnosis = _solve_or_diagnose(variant, data, options)
     alone = standalone if standalone is not None else standalone_optima(data, options)
     info = {"name": "highs", "version": highs_version(), "options": options.as_dict()}
@@ -94,31 +102,33 @@ def _solve_or_diagnose(spec, data: ModelData, options: SolverOptions) -> tuple[S
     sol = solve_data(data, options)
     if sol.status != "infeasible":
         return sol, []
-    elastic = solve_data(data, options, elastic=True)
+    elastic = solve_data(data, replace(options, check_unique=False), elastic=True)
     return sol, elastic_findings(spec, data, elastic.slacks) if elastic.objective is not None else []
 
 
 def _solve_task(task: tuple) -> Result:
     inst, design, options, alone = task
-    return solve(inst, design, time_limit=options.time_limit, mip_gap=options.mip_gap,
-                 threads=options.threads, standalone=alone)
+    return solve(inst, design, time_limit=options.time_limit, mip_gap=options.mip_gap, threads=options.threads,
+                 random_seed=options.random_seed, check_unique=options.check_unique, standalone=alone)
 
 
 def solve_designs(instance: InstanceLike, designs: list[str] | None = None, *,
                   executor: Executor | None = None, time_limit: float | None = None,
-                  mip_gap: float | None = None, threads: int | None = None) -> list[Result]:
+                  mip_gap: float | None = None, threads: int | None = None, random_seed: int = 0,
+                  check_unique: bool = True) -> list[Result]:
     """Solve several designs (default: every design, silo included); results in design order."""
     inst = load_instance(instance)
     designs = list(designs) if designs else inst.design_names
     for d in designs:
         inst.design(d)  # unknown names fail before any solving
-    options = solver_options(time_limit, mip_gap, threads)
+    options = solver_options(time_limit, mip_gap, threads, random_seed, check_unique)
     alone = standalone_by_variant(inst, designs, options)
     tasks = [(inst, d, options, alone[_variant_key(inst, d)]) for d in designs]
     return (executor or Executor(workers=1)).map(_solve_task, tasks, label="designs")
 
 
-COMPARISON_COLUMNS = ["design", "status", "total_compute", "duplicated_compute", "adoption_compute",
+COMPARISON_COLUMNS = ["design", "status", "total_compute", "total_money", "unique", "duplicated_compute",
+                      "adoption_compute",
                       "silo_compute", "savings", "savings_pct", "members_met", "members_total",
                       "max_budget_utilisation", "max_budget_member", "mip_gap", "solve_seconds"]
 
@@ -128,6 +138,7 @@ def comparison_row(r: Result, members_total: int) -> dict[str, Any]:
     top = util.loc[util.budget_utilisation.idxmax()] if len(util) else None
     return {
         "design": r.design, "status": r.status, "total_compute": r.total_compute,
+        "total_money": r.total_money, "unique": r.unique,
         "duplicated_compute": r.duplicated_compute, "adoption_compute": r.adoption_compute,
         "silo_compute": r.silo_compute, "savings": r.savings,
         "savings_pct": round(100 * r.savings / r.silo_compute, 4) if r.savings is not None and r.silo_compute

@@ -6,7 +6,9 @@ Exit codes (spec): 0 solved (optimal or feasible), 2 invalid input or usage,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import math
 import sys
 from pathlib import Path
@@ -51,11 +53,32 @@ def _positive_int(text: str) -> int:
     return x
 
 
-def _add_solver_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds per MIP solve")
+def _seed(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= x <= 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2147483647, got {text!r}")
+    return x
+
+
+def _add_solver_options(p: argparse.ArgumentParser, unique: bool = True) -> None:
+    p.add_argument("--time-limit", type=_positive_float, metavar="S",
+                   help="seconds per MIP solve (each objective stage is one)")
     p.add_argument("--mip-gap", type=_fraction, metavar="G",
                    help="relative MIP gap at which to stop (default 1e-6)")
     p.add_argument("--threads", type=_positive_int, metavar="N", help="HiGHS threads")
+    p.add_argument("--random-seed", type=_seed, default=0, metavar="N",
+                   help="HiGHS random seed (default 0); a plan reported unique does not depend on it")
+    if unique:
+        p.add_argument("--no-check-unique", dest="check_unique", action="store_false",
+                       help="skip the extra solve that says whether the plan is the only optimal one")
+
+
+def _solver_kw(args: argparse.Namespace) -> dict:
+    return {"time_limit": args.time_limit, "mip_gap": args.mip_gap, "threads": args.threads,
+            "random_seed": args.random_seed, "check_unique": args.check_unique}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,13 +168,32 @@ def fmt(x: float | None, unit: str = "") -> str:
     return f"{text} {unit}".rstrip()
 
 
+def objectives_text(objectives: dict, units: dict) -> str:
+    """'compute 6,045,288 H100-hours, then money 11,141,473 USD' (the lexicographic order)."""
+    unit = {"compute": units.get("compute", ""), "money": units.get("money", "")}
+    return ", then ".join(f"{name} {fmt(value, unit.get(name, ''))}" for name, value in objectives.items())
+
+
+def uniqueness_text(unique: bool | None, alternative: dict | None) -> str:
+    if unique is None:
+        return "uniqueness not checked (or not settled within the limits)"
+    if unique:
+        return "unique: no other plan reaches these objective values"
+    moved = [f"{k['member']} runs {k['workstream']}" for k in (alternative or {}).get("runs_added", [])[:2]]
+    example = f" (e.g. one where {'; '.join(moved)})" if moved else ""
+    return f"one of several optimal plans{example}; see `alternative` in --json"
+
+
 def summary_text(r: Result) -> str:
     units = r.data.units if r.data else {"compute": "", "money": ""}
     cu = units.get("compute", "")
     lines = [f"{r.instance} — design {r.design}: {r.status}"
              + (f" (gap {r.mip_gap:.2%})" if r.status == "feasible" and r.mip_gap is not None else "")]
     if r.solved:
+        lines.append(f"  objectives          {objectives_text(r.objectives, units)}")
+        lines.append(f"  plan                {uniqueness_text(r.unique, r.alternative)}")
         lines.append(f"  total R&D compute   {fmt(r.total_compute, cu)}")
+        lines.append(f"  total money         {fmt(r.total_money, units.get('money', ''))}")
         if r.silo_compute is not None:
             pct = f" ({r.savings / r.silo_compute:.1%})" if r.silo_compute else ""
             lines.append(f"  silo compute        {fmt(r.silo_compute, cu)}")
@@ -181,22 +223,22 @@ def summary_text(r: Result) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     inst = load_instance(args.file)
-    print(f"valid: {inst.summary()}")
+    emit(f"valid: {inst.summary()}")
     return EXIT_OK
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
     inst = load_instance(args.file)
     out_dir = _out_dir(args.out, "report", inst.slug, args.design)
-    result = solve(inst, args.design, time_limit=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
+    result = solve(inst, args.design, **_solver_kw(args))
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        emit(json.dumps(result.to_dict(), indent=2))
     else:
-        print(summary_text(result))
+        emit(summary_text(result))
     if out_dir is not None:
         from .report import write_report
         write_report(result.to_dict(), out_dir)
-        print(f"report written to {out_dir}/", file=sys.stderr if args.json else sys.stdout)
+        note(f"report written to {out_dir}/", args.json)
     return STATUS_EXIT[result.status]
 
 
@@ -220,41 +262,42 @@ def cmd_report(args: argparse.Namespace) -> int:
     doc = load_result_json(args.result)
     out_dir = _out_dir(args.out or "", "report", doc.get("instance_slug") or doc["instance"], doc["design"])
     write_report(doc, out_dir)
-    print(f"report written to {out_dir}/")
+    emit(f"report written to {out_dir}/")
     return EXIT_OK
 
 
 def comparison_text(table, units: dict) -> str:
     cu = units.get("compute", "")
-    head = ["design", "status", f"total ({cu})", "duplicated", "adoption", "savings vs silo", "met",
-            "max budget use", "time"]
+    mu = units.get("money", "")
+    head = ["design", "status", f"total ({cu})", f"money ({mu})", "duplicated", "adoption", "savings vs silo",
+            "met", "max budget use", "plan", "time"]
     rows = [head]
     for r in table.itertuples(index=False):
         pct = f" ({r.savings_pct:.1f}%)" if r.savings_pct is not None else ""
         util = (f"{r.max_budget_utilisation:.0%} {r.max_budget_member}"
                 if r.max_budget_utilisation is not None else "n/a")
-        rows.append([r.design, r.status, fmt(r.total_compute), fmt(r.duplicated_compute),
+        plan = {True: "unique", False: "one of several", None: "n/a"}[r.unique]
+        rows.append([r.design, r.status, fmt(r.total_compute), fmt(r.total_money), fmt(r.duplicated_compute),
                      fmt(r.adoption_compute), fmt(r.savings) + pct, f"{r.members_met}/{r.members_total}",
-                     util, f"{r.solve_seconds:.2f}s"])
+                     util, plan, f"{r.solve_seconds:.2f}s"])
     return "\n".join(text_table(rows, left=2))
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     inst = load_instance(args.file)
     out_dir = _out_dir(args.out, "comparison", inst.slug)  # refused before possibly long solves
-    results = solve_designs(inst, args.designs, executor=Executor(workers=args.workers),
-                            time_limit=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
+    results = solve_designs(inst, args.designs, executor=Executor(workers=args.workers), **_solver_kw(args))
     table = comparison_table(results, len(inst.spec.members))
     if args.json:
-        print(json.dumps(table.to_dict("records"), indent=2))
+        emit(json.dumps(table.to_dict("records"), indent=2))
     else:
-        print(f"{inst.name}: {len(results)} designs")
-        print(comparison_text(table, dict(inst.spec.units)))
+        emit(f"{inst.name}: {len(results)} designs")
+        emit(comparison_text(table, dict(inst.spec.units)))
     if out_dir is not None:
         from .report import design_settings, write_comparison
         write_comparison(table, [r.to_dict() for r in results], out_dir,
                          settings=design_settings(inst, [r.design for r in results]))
-        print(f"comparison report written to {out_dir}/", file=sys.stderr if args.json else sys.stdout)
+        note(f"comparison report written to {out_dir}/", args.json)
     return EXIT_OK  # a design's infeasibility is a finding of the comparison, shown in its row
 
 
@@ -284,13 +327,13 @@ def cmd_allocate(args: argparse.Namespace) -> int:
                            time_limit=args.time_limit)
     docs = [a.to_dict() for a in allocations]
     if args.json:
-        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
+        emit(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
     else:
-        print("\n\n".join(allocation_text(a, dict(inst.spec.units)) for a in allocations))
+        emit("\n\n".join(allocation_text(a, dict(inst.spec.units)) for a in allocations))
     if out_dir is not None:
         from .report.allocation import write_allocation_report
         write_allocation_report(inst.name, args.design, dict(inst.spec.units), docs, out_dir)
-        print(f"report written to {out_dir}/", file=sys.stderr if args.json else sys.stdout)
+        note(f"report written to {out_dir}/", args.json)
     return EXIT_OK
 
 
@@ -321,13 +364,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     sw = sweep(inst, args.designs, samples=args.samples, seed=args.seed,
                executor=Executor(workers=args.workers, scheduler=args.scheduler), time_limit=args.time_limit)
     if args.json:
-        print(json.dumps(sw.to_dict(), indent=2))
+        emit(json.dumps(sw.to_dict(), indent=2))
     else:
-        print(sweep_text(sw))
+        emit(sweep_text(sw))
     if out_dir is not None:
         from .report.sweep import write_sweep_report
         write_sweep_report(sw, out_dir)
-        print(f"report written to {out_dir}/", file=sys.stderr if args.json else sys.stdout)
+        note(f"report written to {out_dir}/", args.json)
     return EXIT_OK
 
 
@@ -335,9 +378,61 @@ COMMANDS = {"sweep": cmd_sweep, "validate": cmd_validate, "solve": cmd_solve, "c
             "allocate": cmd_allocate}
 
 
+_results = None  # where emit() writes: the process's real stdout while main() runs
+
+
+def emit(text: str) -> None:
+    """Write a command's result (text or the one JSON object) to stdout."""
+    print(text, file=_results or sys.stdout, flush=True)
+
+
+def note(text: str, to_stderr: bool) -> None:
+    """A side remark: on stdout in text mode, on stderr when stdout carries JSON."""
+    print(text, file=sys.stderr) if to_stderr else emit(text)
+
+
+@contextlib.contextmanager
+def results_only_on_stdout():
+    """While a command runs, file descriptor 1 points at stderr, so that nothing but our results
+    reaches stdout: not HiGHS' banner or log lines (C code writing to fd 1), not a library's
+    print(). Results go through :func:`emit` to a duplicate of the real stdout. When sys.stdout
+    is not fd 1 (a caller captured it, as pytest does), results go to sys.stdout as it is."""
+    global _results
+    try:
+        sys.stdout.flush()
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if fd != 1:
+        _results = sys.stdout
+        try:
+            yield
+        finally:
+            _results = None
+        return
+    saved_stdout, real = sys.stdout, os.dup(1)
+    os.dup2(2, 1)
+    _results = open(real, "w", encoding="utf-8", closefd=False)
+    sys.stdout = sys.stderr
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):  # e.g. a closed pipe: nothing more to say there
+            _results.flush()
+        sys.stdout = saved_stdout
+        os.dup2(real, 1)
+        os.close(real)
+        _results = None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    with results_only_on_stdout():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:

@@ -20,7 +20,7 @@ from typing import Iterable
 
 from .instance import Instance
 from .model import build_model
-from .solver import SolverOptions, _hand_over, _new_solver, _quiet_pyomo
+from .solver import SolverOptions, _hand_over, _new_solver, solve_stages
 from .tables import derive
 
 DEFAULT_UNMET_PENALTY = 3.0
@@ -77,15 +77,19 @@ class CoalitionGame:
         for w in d.workstreams:
             m.replicas_cap[w] = min(d.replicas[w], sum(1 for k in self.able[w] if mask >> k & 1))
         self._solver._solver_model.clearSolver()  # history-independent: same c(S) whatever came before
-        with _quiet_pyomo():
-            res = self._solver.solve(m)
-        if res.incumbent_objective is None:  # cannot happen: doing nothing + unmet is feasible
-            raise RuntimeError(f"coalition {members_of(mask, self.members)}: {res.termination_condition}")
-        if res.objective_bound is not None and abs(res.incumbent_objective - res.objective_bound) > 1e-6 * max(
-                1.0, abs(res.incumbent_objective)):
+        # c(S) needs the stages up to compute's (all of them when compute is not in the list)
+        order = list(d.objective)
+        stages = solve_stages(self._solver, m, order.index("compute") + 1 if "compute" in order else None)
+        if not stages.values:  # cannot happen: doing nothing + unmet is feasible
+            raise RuntimeError(f"coalition {members_of(mask, self.members)}: {stages.termination}")
+        if stages.status != "optimal":
             raise RuntimeError(f"coalition {members_of(mask, self.members)} not solved to optimality "
-                               f"within the time limit (gap {res.incumbent_objective - res.objective_bound:g})")
-        return round(res.incumbent_objective, 6)
+                               f"within the time limit (gap {stages.mip_gap})")
+        # c(S) is the compute of S's lexicographically best plan, unmet needs at their penalty
+        runs = [k for k in m.RUN if m.run[k].value > 0.5]
+        gets = [k for k in m.GET if m.get[k].value > 0.5]
+        unmet = math.fsum(d.compute[k] for k in m.unmet if m.unmet[k].value > 0.5)
+        return round(d.plan_compute(runs, gets) + self.unmet_penalty * unmet, 6)
 
     def value(self, mask: int) -> float:
         if mask not in self.cache:

@@ -226,6 +226,46 @@ def total_compute(m, d: ModelData):
             + sum(n.get_compute[i, w] * m.get[i, w] for (i, w) in m.GET))
 
 
+def total_money(m, d: ModelData):
+    """sum cost[i,w] run[i,w,o] + sum adoption[w] cost[i,w] get[i,w]: money is spent where runs
+    and adoptions happen, so the sum is the same under pooled funding (only who pays differs)."""
+    n = m.num
+    return (sum(n.cost[i, w] * m.run[i, w, o] for (i, w, o) in m.RUN)
+            + sum(n.get_cost[i, w] * m.get[i, w] for (i, w) in m.GET))
+
+
+# "No bound yet" on a level row. Not inf: Pyomo would then drop the bound and never pass later
+# values on; HiGHS treats any bound above its infinite_bound (1e20) as none.
+NO_LEVEL = 1e30
+
+OBJECTIVES = {"compute": (total_compute, "compute"), "money": (total_money, "cost")}  # name -> (sum, per-need table)
+
+
+def add_objectives(m, d: ModelData, unmet_penalty: float = 0.0) -> None:
+    """The lexicographic objective list ``d.objective``: one Pyomo Objective per name, only the
+    first active, and a level row ``f_k <= objective_level_bound[k]`` for every name but the last.
+
+    The solver layer (:func:`optimizer.solver.solve_stages`) minimises f_1, bounds it at its
+    optimum, activates f_2, and so on; the bounds start at NO_LEVEL (rows that cannot bind), so one
+    model serves every stage and persistent re-solves. In the coalition model an unmet need
+    costs ``unmet_penalty`` times its compute (its money) in each objective.
+    """
+    order = list(d.objective)
+    for k, name in enumerate(order):
+        expr_of, table = OBJECTIVES[name]
+        expr = expr_of(m, d)
+        if m.variant == "coalition":
+            expr = expr + sum(unmet_penalty * getattr(d, table)[i, w] * m.unmet[i, w] for i, w in m.unmet)
+        m.add_component(f"objective_{name}", pyo.Objective(expr=expr, sense=pyo.minimize))
+        if k:
+            getattr(m, f"objective_{name}").deactivate()
+    m.objective_order = order
+    levels = order[:-1]
+    m.objective_level_bound = pyo.Param(levels, mutable=True, initialize=NO_LEVEL)
+    m.objective_level = pyo.Constraint(
+        levels, rule=lambda m, k: getattr(m, f"objective_{k}").expr <= m.objective_level_bound[k])
+
+
 CONSTRAINT_GROUPS = (add_at_most_once, add_needs, add_prerequisites, add_adoption_source,
                      add_replicas, add_capacity)
 
@@ -243,7 +283,10 @@ def build_model(d: ModelData, variant: str = "plain", unmet_penalty: float = 3.0
       workstream a ``runs_short`` count, so the model is always feasible.
     * ``coalition``: the cost-game variant (``game.py``): built once for all members, then
       re-solved per coalition by changing bounds and mutable parameters; unmet needs cost
-      ``unmet_penalty * compute[i,w]``.
+      ``unmet_penalty * compute[i,w]`` (and ``unmet_penalty * cost[i,w]`` of money).
+
+    Plain and coalition models carry the objective list ``d.objective`` (:func:`add_objectives`);
+    the elastic model has its single shortfall objective.
 
     ``mutable=True`` keeps compute, cost, adoption, budget and fleet-hour numbers in mutable
     Params (:class:`Numbers`) so :class:`~optimizer.solver.PersistentProblem` can re-solve
@@ -262,11 +305,10 @@ def build_model(d: ModelData, variant: str = "plain", unmet_penalty: float = 3.0
     for add in CONSTRAINT_GROUPS:
         add(m, d)
     (add_budget_pooled if d.pooled else add_budget_lead)(m, d)
-    objective = total_compute(m, d)
     if variant == "elastic":
         from .diagnosis import elastic_objective
-        objective = elastic_objective(m, d)
-    elif variant == "coalition":
-        objective = objective + sum(unmet_penalty * d.compute[i, w] * m.unmet[i, w] for i, w in m.unmet)
-    m.total_compute = pyo.Objective(expr=objective, sense=pyo.minimize)
+        m.objective_order = ["elastic"]
+        m.objective_elastic = pyo.Objective(expr=elastic_objective(m, d), sense=pyo.minimize)
+    else:
+        add_objectives(m, d, unmet_penalty)
     return m

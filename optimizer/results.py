@@ -35,6 +35,7 @@ class Result:
     status: str
     mip_gap: float | None
     total_compute: float | None
+    total_money: float | None
     adoption_compute: float | None
     duplicated_compute: float | None
     silo_compute: float | None
@@ -50,12 +51,22 @@ class Result:
     instance_hash: str = ""
     instance_slug: str = ""
     diagnosis: list[dict] = field(default_factory=list)  # why an infeasible plan cannot work
+    objective_order: tuple[str, ...] = ()
+    unique: bool | None = None  # the only plan with these objective values? None: not checked / not known
+    alternative: dict[str, list] | None = None  # how another plan as good differs, when not unique
     data: ModelData | None = field(default=None, repr=False)
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
+    def objectives(self) -> dict[str, float | None]:
+        """Every objective of the lexicographic list, by name, with the plan's value."""
+        figure = {"compute": self.total_compute, "money": self.total_money}
+        return {name: figure[name] for name in self.objective_order}
+
+    @property
     def objective(self) -> float | None:
-        return self.total_compute
+        """The first objective's value (the contract's `objective`)."""
+        return next(iter(self.objectives.values()), None)
 
     @property
     def savings(self) -> float | None:
@@ -76,9 +87,14 @@ class Result:
             "instance": self.instance,
             "design": self.design,
             "status": self.status,
-            "objective": self.total_compute,
+            "objective": self.objective,
+            "objectives": self.objectives,
+            "objective_order": list(self.objective_order),
+            "unique": self.unique,
+            "alternative": self.alternative,
             "mip_gap": self.mip_gap,
             "total_compute": self.total_compute,
+            "total_money": self.total_money,
             "adoption_compute": self.adoption_compute,
             "duplicated_compute": self.duplicated_compute,
             "silo_compute": self.silo_compute,
@@ -134,23 +150,36 @@ def build_result(data: ModelData, sol: Solution, standalone: dict[str, float | N
     infeasible_alone = [i for i in data.members if standalone.get(i) is None]
     silo = None if infeasible_alone else _clean(sum(standalone[i] for i in data.members))
     if solved:
-        total = _clean(runs["compute"].sum() + adoptions["compute"].sum())
+        total = _clean(data.plan_compute(sol.runs, sol.gets))
+        money = _clean(data.plan_money(sol.runs, sol.gets))
         adoption_total = _clean(adoptions["compute"].sum())
         by_w = runs.groupby("workstream")["compute"]
         duplicated = _clean(float((by_w.sum() - by_w.min()).sum())) if len(runs) else 0.0
     else:
-        total = adoption_total = duplicated = None
+        total = money = adoption_total = duplicated = None
     return Result(
         workstreams=_workstream_table(data, runs, adoptions),
         fleets=_fleet_table(data, sol),
         instance=data.instance, design=data.design_name, status=sol.status,
         mip_gap=_clean(sol.mip_gap) if solved else None,
-        total_compute=total, adoption_compute=adoption_total, duplicated_compute=duplicated,
+        total_compute=total, total_money=money, adoption_compute=adoption_total, duplicated_compute=duplicated,
         silo_compute=silo, runs=runs, adoptions=adoptions, members=members_df,
         standalone_infeasible=infeasible_alone, solve_seconds=sol.seconds + sol.build_seconds,
         model_size={"variables": sol.variables, "constraints": sol.constraints},
-        solver=solver_info, data=data,
+        solver=solver_info, data=data, objective_order=tuple(data.objective),
+        unique=sol.unique if solved else None,
+        alternative=_difference(sol.runs, sol.gets, *sol.alternative) if sol.alternative else None,
     )
+
+
+def _difference(runs, gets, other_runs, other_gets) -> dict[str, list]:
+    """How another plan differs from the reported one, in the result's record shapes."""
+    run = lambda k: {"member": k[0], "workstream": k[1], "accelerator": k[2]}  # noqa: E731
+    get = lambda k: {"member": k[0], "workstream": k[1]}  # noqa: E731
+    return {"runs_added": [run(k) for k in sorted(set(other_runs) - set(runs))],
+            "runs_removed": [run(k) for k in sorted(set(runs) - set(other_runs))],
+            "adoptions_added": [get(k) for k in sorted(set(other_gets) - set(gets))],
+            "adoptions_removed": [get(k) for k in sorted(set(gets) - set(other_gets))]}
 
 
 def _workstream_table(data: ModelData, runs: pd.DataFrame, adoptions: pd.DataFrame) -> pd.DataFrame:

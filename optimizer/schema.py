@@ -1,4 +1,4 @@
-"""The instance file schema (spec v1), as strict pydantic models.
+"""The instance file schema (spec v2 without ``horizon:``), as strict pydantic models.
 
 Only shapes, types and ranges live here; references between ids (needs, requires,
 fleet, estimates, accelerators, design members) and acyclicity are checked in
@@ -9,12 +9,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Id = Annotated[str, StringConstraints(min_length=1, strip_whitespace=False)]
 NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+OBJECTIVES = ("compute", "money", "time")  # the names the contract knows
+DEFAULT_OBJECTIVE = ("compute", "money")  # without a horizon
+
+
+def _objective_list(names: list[str]) -> list[str]:
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"objective {repeated[0]!r} is listed twice (expected each name at most once)")
+    if "time" in names:
+        # `time` orders plans by when needs are ready, which only a `horizon:` defines
+        raise ValueError("objective 'time' needs a 'horizon:' section, which this version does not "
+                         "support yet (expected compute and/or money)")
+    return names
+
+
+ObjectiveList = Annotated[list[Literal["compute", "money", "time"]], Field(min_length=1),
+                          AfterValidator(_objective_list)]
 
 
 class Strict(BaseModel):
@@ -66,6 +85,7 @@ class Design(Strict):
     adoption_factor: Positive = 1.0
     members: list[Id] | None = None
     funding: Literal["lead", "pooled"] = "lead"
+    objective: ObjectiveList | None = None  # replaces the instance's order
     overrides: dict[str, Any] | None = None
 
 
@@ -129,6 +149,7 @@ class InstanceFile(Strict):
     accelerators: dict[Id, Accelerator] = {}
     members: Annotated[dict[Id, Member], Field(min_length=1)]
     workstreams: Annotated[dict[Id, Workstream], Field(min_length=1)]
+    objective: ObjectiveList | None = None  # lexicographic order; None: DEFAULT_OBJECTIVE
     designs: dict[Id, Design] = {}
     uncertainty: Uncertainty | None = None
 

@@ -18,22 +18,34 @@ import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also l
 from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.contrib.solver.common.results import TerminationCondition
 
-from .model import build_model
+from .model import NO_LEVEL, build_model
 from .tables import ModelData
 
+# HiGHS' own default (1e-4) could stop 0.01% above the optimum
 DEFAULT_MIP_GAP = 1e-6
-TIMINGS = {"highs": 0.0}  # seconds spent inside HiGHS by this process (for overhead measurements)  # HiGHS' own default (1e-4) could stop 0.01% above the optimum
+# The contract's tie tolerance: a later objective is minimised over plans whose earlier
+# objectives are within this relative distance of the best value found for them.
+TIE_TOLERANCE = 1e-9
+TIMINGS = {"highs": 0.0}  # seconds spent inside HiGHS by this process (for overhead measurements)
+# Pyomo's persistent interface re-scans the model before each solve; between objective stages
+# we tell it exactly what changed instead (set_objective, update_parameters).
+NO_AUTO_UPDATES = {flag: False for flag in (
+    "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
+    "check_for_new_objective", "update_constraints", "update_vars", "update_parameters",
+    "update_named_expressions", "update_objective")}
 
 
 @dataclass(frozen=True)
 class SolverOptions:
-    time_limit: float | None = None  # seconds, per MIP solve
+    time_limit: float | None = None  # seconds, per MIP solve (each objective stage is one)
     mip_gap: float = DEFAULT_MIP_GAP  # relative gap at which HiGHS may stop and call it optimal
     threads: int | None = None  # HiGHS threads; None = HiGHS' choice
+    random_seed: int = 0  # HiGHS' random seed; a unique plan does not depend on it
+    check_unique: bool = False  # one more solve: is the reported plan the only optimal one?
 
     def as_dict(self) -> dict:
         return {"time_limit": self.time_limit, "mip_gap": self.mip_gap, "threads": self.threads,
-                "random_seed": 0}
+                "random_seed": self.random_seed}
 
 
 @dataclass
@@ -54,6 +66,9 @@ class Solution:
     termination: str = ""
     highs_seconds: float = 0.0  # time inside HiGHS itself (the rest of `seconds` is hand-over)
     slacks: dict[str, dict] = field(default_factory=dict)  # elastic model only
+    objectives: dict[str, float] = field(default_factory=dict)  # value of each objective, in order
+    unique: bool | None = None  # the plan is the only one with these objective values (None: not known)
+    alternative: tuple[list, list] | None = None  # (runs, gets) of another plan as good, when not unique
 
 
 @contextlib.contextmanager
@@ -69,8 +84,10 @@ def _quiet_pyomo():
 
 
 def highs_version() -> str:
-    h = highspy.Highs()
-    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+    """The installed HiGHS version, read from the package metadata: creating a ``Highs()`` object
+    would print HiGHS' banner on stdout."""
+    from importlib.metadata import version
+    return version("highspy")
 
 
 def _gap(objective: float | None, bound: float | None) -> float | None:
@@ -87,7 +104,7 @@ def _new_solver(options: SolverOptions, only_numbers_change: bool = False) -> Hi
     cfg.time_limit = options.time_limit
     cfg.rel_gap = options.mip_gap
     cfg.threads = options.threads
-    cfg.solver_options["random_seed"] = 0
+    cfg.solver_options["random_seed"] = options.random_seed
     cfg.solver_options["output_flag"] = False
     if only_numbers_change:  # persistent re-solves: skip Pyomo's scans for structural changes
         au = cfg.auto_updates
@@ -107,44 +124,178 @@ def _hand_over(opt: Highs, m: pyo.ConcreteModel) -> None:
     # and turns Ctrl-C into cancelSolve(), so an interrupt stops the search promptly.
     highs = opt._solver_model
     highs.run = highs.solve
+    # Pyomo passes our options at each solve only; model changes between objective stages
+    # (bounds of level rows, new rows) would otherwise log to stdout
+    highs.setOptionValue("output_flag", False)
 
 
-def _run(opt: Highs, m: pyo.ConcreteModel, data: ModelData, t0: float, build: float) -> Solution:
-    """Solve the handed-over model and read back status, plan and timings."""
+def level(value: float) -> float:
+    """The bound an objective keeps in later stages: its best value plus the tie tolerance."""
+    return value + TIE_TOLERANCE * max(1.0, abs(value))
+
+
+def _activate(opt: Highs, m: pyo.ConcreteModel, name: str) -> None:
+    """Make objective ``name`` the one HiGHS minimises."""
+    for k in m.objective_order:
+        getattr(m, f"objective_{k}").deactivate()
+    obj = getattr(m, f"objective_{name}")
+    obj.activate()
+    opt.set_objective(obj)
+
+
+@dataclass
+class Stages:
+    """What a lexicographic solve reached (see :func:`solve_stages`)."""
+
+    status: str  # optimal | feasible | infeasible | no_solution
+    values: dict[str, float]  # objective name -> value of the plan, for every stage solved
+    bound: float | None  # the first objective's proven lower bound
+    mip_gap: float | None  # the largest relative gap over the stages
+    termination: str
+
+
+def solve_stages(opt: Highs, m: pyo.ConcreteModel, stages: int | None = None) -> Stages:
+    """Minimise ``m.objective_order`` lexicographically and load the plan into ``m``'s variables.
+
+    Stage k minimises objective k subject to every earlier objective staying within
+    :data:`TIE_TOLERANCE` of its stage's value (the level rows of :func:`model.add_objectives`).
+    A later stage stopped by a limit before it found a plan leaves the previous stage's plan
+    loaded (status ``feasible``). ``optimal`` only when every stage was solved to the gap.
+    Works on a fresh model and on a persistent one (the first stage undoes the previous solve's
+    levels). ``stages`` stops after that many stages (a caller that only needs the first value).
+    """
+    order, highs = m.objective_order, opt._solver_model
+    first_solve = opt._model is not m
+    if len(order) > 1 and not first_solve and (
+            not getattr(m, f"objective_{order[0]}").active
+            or any(m.objective_level_bound[k].value != NO_LEVEL for k in m.objective_level_bound)):
+        for k in m.objective_level_bound:
+            m.objective_level_bound[k] = NO_LEVEL
+        _activate(opt, m, order[0])
+    values: dict[str, float] = {}
+    gaps: list[float] = []
+    bound = None
+    proven = True
+    termination = ""
+    for k, name in enumerate(order[:stages]):
+        if k:
+            m.objective_level_bound[order[k - 1]] = level(values[order[k - 1]])
+            _activate(opt, m, name)
+            opt.update_parameters()
+            # No warm start from the previous stage's plan: with HiGHS 1.16.0, setSolution() before
+            # this re-solve gave a wrong objective value and plan (docs/model.md, "Objectives").
+            with _quiet_pyomo():
+                res = opt.solve(m, auto_updates=NO_AUTO_UPDATES)
+        else:
+            with _quiet_pyomo():
+                res = opt.solve(m)
+        if highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
+            raise KeyboardInterrupt
+        tc = res.termination_condition
+        termination = str(tc.name)
+        if res.incumbent_objective is None:
+            if k == 0:
+                infeasible = tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded)
+                return Stages("infeasible" if infeasible else "no_solution", {}, None, None, termination)
+            proven = False  # a later stage found nothing within its limits: keep the previous plan
+            break
+        res.solution_loader.load_vars()
+        values[name] = res.incumbent_objective
+        gap = _gap(res.incumbent_objective, res.objective_bound)
+        gaps.append(gap if gap is not None else float("inf"))
+        proven &= tc == TerminationCondition.convergenceCriteriaSatisfied
+        if k == 0:
+            bound = res.objective_bound
+    gap = max(gaps) if gaps else None
+    return Stages("optimal" if proven else "feasible", values, bound,
+                  gap if gap is not None and math.isfinite(gap) else None, termination)
+
+
+def _plan(m: pyo.ConcreteModel) -> tuple[list, list]:
+    return [k for k in m.RUN if m.run[k].value > 0.5], [k for k in m.GET if m.get[k].value > 0.5]
+
+
+def check_unique(opt: Highs, m: pyo.ConcreteModel, values: dict[str, float],
+                 plan: tuple[list, list]) -> tuple[bool | None, tuple[list, list] | None]:
+    """Is ``plan`` the only plan whose objectives all reach ``values`` (within the tolerance)?
+
+    One more MIP on the same model: every objective bounded at its level, a no-good row
+    ``sum_{x in plan} (1 - x) + sum_{x not in plan} x >= 1`` over the run and get binaries, and
+    the search stops at the first plan found. Infeasible: unique. A plan: not unique, and that
+    plan is an alternative. A limit hit first: not known (None). Leaves the model changed: use it
+    on a one-shot model only.
+    """
+    order = m.objective_order
+    last = order[-1]
+    m.add_component("unique_level", pyo.Constraint(expr=getattr(m, f"objective_{last}").expr <= level(values[last])))
+    for k in order[:-1]:
+        m.objective_level_bound[k] = level(values[k])
+    runs, gets = set(plan[0]), set(plan[1])
+    flips = (sum(1 - m.run[k] if k in runs else m.run[k] for k in m.RUN)
+             + sum(1 - m.get[k] if k in gets else m.get[k] for k in m.GET))
+    m.add_component("no_good", pyo.Constraint(expr=flips >= 1))
+    m.objective_feasibility = pyo.Objective(expr=0.0, sense=pyo.minimize)
+    for k in order:
+        getattr(m, f"objective_{k}").deactivate()
+    opt.add_constraints([m.unique_level, m.no_good])
+    opt.set_objective(m.objective_feasibility)
+    opt.update_parameters()
+    with _quiet_pyomo():
+        res = opt.solve(m, auto_updates=NO_AUTO_UPDATES)
+    if opt._solver_model.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
+        raise KeyboardInterrupt
+    tc = res.termination_condition
+    if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+        return True, None
+    if res.incumbent_objective is None:
+        return None, None
+    res.solution_loader.load_vars()
+    return False, _plan(m)
+
+
+class NumericalTrouble(RuntimeError):
+    """HiGHS' account of a plan disagrees with the plan itself: never reported as a result."""
+
+
+def _check_objectives(data: ModelData, sol: Solution) -> None:
+    """The objective values HiGHS reports must be the plan's own, recomputed from the data."""
+    own = data.plan_objectives(sol.runs, sol.gets)
+    for name, value in sol.objectives.items():
+        if abs(own[name] - value) > 1e-6 * max(1.0, abs(own[name])):
+            raise NumericalTrouble(f"numerical trouble: the solver reports {name} {value:.10g} for a plan "
+                                   f"whose {name} is {own[name]:.10g}; no plan is reported")
+
+
+def _run(opt: Highs, m: pyo.ConcreteModel, data: ModelData, t0: float, build: float,
+         check: bool = False) -> Solution:
+    """Solve the handed-over model lexicographically and read back status, plan and timings."""
     highs = opt._solver_model
     clock = highs.getRunTime()  # HiGHS' clock runs on across re-solves of a persistent model
-    with _quiet_pyomo():
-        res = opt.solve(m)
-    if highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
-        raise KeyboardInterrupt
+    stages = solve_stages(opt, m)
     highs_seconds = highs.getRunTime() - clock
+    sol = Solution(stages.status, None, None, None, variables=m.nvariables(), constraints=m.nconstraints(),
+                   build_seconds=build, termination=stages.termination)
+    if stages.values:
+        sol.objectives = stages.values
+        sol.objective = stages.values[m.objective_order[0]]
+        sol.bound, sol.mip_gap = stages.bound, stages.mip_gap
+        sol.runs, sol.gets = _plan(m)
+        if m.variant == "plain":
+            _check_objectives(data, sol)
+        if data.pooled:
+            sol.pay = {k: max(0.0, m.pay[k].value) for k in m.PAY if m.pay[k].value > 1e-9}
+        if m.variant == "elastic":
+            for name in ("budget_short", "hours_short", "unmet", "runs_short"):
+                if hasattr(m, name):
+                    var = getattr(m, name)
+                    sol.slacks[name] = {k: var[k].value for k in var if var[k].value > 1e-6}
+        if check and stages.status == "optimal":
+            clock2 = highs.getRunTime()
+            sol.unique, sol.alternative = check_unique(opt, m, stages.values, (sol.runs, sol.gets))
+            highs_seconds += highs.getRunTime() - clock2
     TIMINGS["highs"] += highs_seconds
-    tc = res.termination_condition
-    objective, bound = res.incumbent_objective, res.objective_bound
-    if tc == TerminationCondition.convergenceCriteriaSatisfied:
-        status = "optimal"
-    elif tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
-        status = "infeasible"
-    elif objective is not None:
-        status = "feasible"
-    else:
-        status = "no_solution"
-    sol = Solution(status, objective, bound, _gap(objective, bound), seconds=time.perf_counter() - t0 - build,
-                   build_seconds=build, variables=m.nvariables(), constraints=m.nconstraints(),
-                   termination=str(tc.name), highs_seconds=highs_seconds)
-    if objective is None or status == "infeasible":
-        sol.objective = sol.bound = sol.mip_gap = None
-        return sol
-    res.solution_loader.load_vars()
-    sol.runs = [k for k in m.RUN if m.run[k].value > 0.5]
-    sol.gets = [k for k in m.GET if m.get[k].value > 0.5]
-    if data.pooled:
-        sol.pay = {k: max(0.0, m.pay[k].value) for k in m.PAY if m.pay[k].value > 1e-9}
-    if m.variant == "elastic":
-        for name in ("budget_short", "hours_short", "unmet", "runs_short"):
-            if hasattr(m, name):
-                var = getattr(m, name)
-                sol.slacks[name] = {k: var[k].value for k in var if var[k].value > 1e-6}
+    sol.highs_seconds = highs_seconds
+    sol.seconds = time.perf_counter() - t0 - build
     return sol
 
 
@@ -165,10 +316,11 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elasti
         return Solution("infeasible", None, None, None, build_seconds=build, variables=m.nvariables(),
                         constraints=m.nconstraints(), termination="trivially infeasible row")
     if m.nvariables() == 0:  # nothing to decide: HiGHS would call an empty model "unknown"
-        return Solution("optimal", 0.0, 0.0, 0.0, build_seconds=build, termination="empty model")
+        return Solution("optimal", 0.0, 0.0, 0.0, build_seconds=build, termination="empty model",
+                        objectives=dict.fromkeys(data.objective, 0.0), unique=True)
     opt = _new_solver(options)
     _hand_over(opt, m)
-    return _run(opt, m, data, t0, build)
+    return _run(opt, m, data, t0, build, check=options.check_unique and not elastic and plan is None)
 
 
 def _pin(m: pyo.ConcreteModel, runs, gets) -> bool:
@@ -204,7 +356,8 @@ class PersistentProblem:
         if self.model.infeasible_rows:
             self.trivial = Solution("infeasible", None, None, None, termination="trivially infeasible row")
         elif self.model.nvariables() == 0:
-            self.trivial = Solution("optimal", 0.0, 0.0, 0.0, termination="empty model")
+            self.trivial = Solution("optimal", 0.0, 0.0, 0.0, termination="empty model",
+                                    objectives=dict.fromkeys(data.objective, 0.0), unique=True)
         else:
             self.opt = _new_solver(options, only_numbers_change=True)
             _hand_over(self.opt, self.model)

@@ -49,13 +49,6 @@ def _persistent(inst: Instance, key: tuple, data: ModelData, options: SolverOpti
     return _PROBLEMS[k]
 
 
-def plan_compute(data: ModelData, runs, gets) -> float:
-    """Total compute of a plan; fsum, so the result does not depend on iteration order
-    (plans are sets, whose order varies between processes)."""
-    return math.fsum([data.compute[i, w] for i, w, _ in runs]
-                     + [data.adoption[w] * data.compute[i, w] for i, w in gets])
-
-
 def plan_fits(data: ModelData, runs, gets, check_pooled) -> bool:
     """Does a fixed plan still respect every budget and fleet under ``data``'s numbers?
 
@@ -105,7 +98,7 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
         silo = silo_by_variant[key]
         sol = _persistent(inst, ("design", d), data, options).solve(data)
         solved = sol.status in ("optimal", "feasible")
-        total = plan_compute(data, sol.runs, sol.gets) if solved else None
+        total = data.plan_compute(sol.runs, sol.gets) if solved else None
         by_w: dict[str, list[float]] = {}
         for i, w, _ in sol.runs:
             by_w.setdefault(w, []).append(data.compute[i, w])
@@ -118,7 +111,7 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
             pinned = lambda dd: _persistent(inst, ("plan", d), dd, options, (base_runs, base_gets)).solve(dd)  # noqa: E731
             ok = base_runs is not None and plan_fits(data, base_runs, base_gets, pinned)
             row["base_plan_feasible"] = ok
-            row["base_plan_compute"] = plan_compute(data, base_runs, base_gets) if ok else None
+            row["base_plan_compute"] = data.plan_compute(base_runs, base_gets) if ok else None
         for k in ("total_compute", "silo_compute", "savings", "duplicated_compute", "base_plan_compute"):
             row[k] = _clean(row.get(k))
         rows.append(row)

@@ -5,9 +5,10 @@ reads :class:`ModelData`; it never looks at the instance file again.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
-from .schema import Design, InstanceFile
+from .schema import DEFAULT_OBJECTIVE, Design, InstanceFile
 
 RENTED = "rented"  # run option of a member without a fleet
 
@@ -33,6 +34,7 @@ class ModelData:
     hours: dict[tuple[str, str, str], float]  # fleet hours a run uses: compute[i,w] / throughput[h]
     capacity: dict[tuple[str, str], float]  # fleet[i][h] * defaults.hours
     units: dict[str, str] = field(default_factory=dict)
+    objective: tuple[str, ...] = DEFAULT_OBJECTIVE  # lexicographic order of objective names
 
     @property
     def run_keys(self) -> list[tuple[str, str, str]]:
@@ -73,6 +75,22 @@ class ModelData:
             keys += [(i, w) for w in self.workstreams
                      if w in wanted and self.runners(w, exclude=i, publishing_only=True)]
         return keys
+
+    def plan_compute(self, runs, gets) -> float:
+        """Total compute of a plan (runs (i,w,o), gets (i,w)); fsum, so the result does not depend
+        on iteration order (plans are sets, whose order varies between processes)."""
+        return math.fsum([self.compute[i, w] for i, w, _ in runs]
+                         + [self.adoption[w] * self.compute[i, w] for i, w in gets])
+
+    def plan_money(self, runs, gets) -> float:
+        """Total money of a plan: what its runs and adoptions cost, whoever pays."""
+        return math.fsum([self.cost[i, w] for i, w, _ in runs]
+                         + [self.adoption[w] * self.cost[i, w] for i, w in gets])
+
+    def plan_objectives(self, runs, gets) -> dict[str, float]:
+        """The value of every objective of ``self.objective`` for a plan."""
+        value = {"compute": self.plan_compute, "money": self.plan_money}
+        return {name: value[name](runs, gets) for name in self.objective}
 
     def fleet_types(self, i: str) -> list[str]:
         return [h for (j, h) in self.capacity if j == i]
@@ -126,7 +144,13 @@ def derive(spec: InstanceFile, design: Design, design_name: str) -> ModelData:
         hours=hours,
         capacity=capacity,
         units={"compute": spec.units.compute, "money": spec.units.money},
+        objective=objective_order(spec, design),
     )
+
+
+def objective_order(spec: InstanceFile, design: Design) -> tuple[str, ...]:
+    """A design's objective list replaces the instance's; neither: the contract's default."""
+    return tuple(design.objective or spec.objective or DEFAULT_OBJECTIVE)
 
 
 def silo_of(data: ModelData, members: list[str]) -> ModelData:
@@ -141,4 +165,5 @@ def silo_of(data: ModelData, members: list[str]) -> ModelData:
         needs={i: data.needs[i] for i in members}, compute=only(data.compute), cost=only(data.cost),
         adoption=data.adoption, requires=data.requires, replicas=data.replicas, required=data.required,
         options=only(data.options), hours=only(data.hours), capacity=only(data.capacity), units=data.units,
+        objective=data.objective,
     )

@@ -38,7 +38,13 @@ def test_two_labs_share_one_run():
     assert r.savings == pytest.approx(90)
     assert r.duplicated_compute == 0
     assert len(r.runs) == 1 and len(r.adoptions) == 1
-    assert r.model_size == {"variables": 4, "constraints": 8}
+    # 8 rows of the model, plus the level row holding compute at its optimum while money is minimised
+    assert r.model_size == {"variables": 4, "constraints": 9}
+    # a and b are interchangeable: the other plan swaps who runs and who adopts
+    assert r.unique is False
+    (runner,) = r.runs.member
+    assert r.alternative["runs_removed"] == [{"member": runner, "workstream": "x", "accelerator": "rented"}]
+    assert r.alternative["runs_added"][0]["member"] == ({"a", "b"} - {runner}).pop()
 
 
 def test_only_publishers_can_be_adopted_from():

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import highspy
 import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also load every plugin (~0.25 s)
@@ -19,6 +19,7 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.contrib.solver.common.results import TerminationCondition
 
 from .model import NO_LEVEL, build_model
+from .payments import pay_model
 from .tables import ModelData
 
 # HiGHS' own default (1e-4) could stop 0.01% above the optimum
@@ -320,7 +321,27 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elasti
                         objectives=dict.fromkeys(data.objective, 0.0), unique=True)
     opt = _new_solver(options)
     _hand_over(opt, m)
-    return _run(opt, m, data, t0, build, check=options.check_unique and not elastic and plan is None)
+    sol = _run(opt, m, data, t0, build, check=options.check_unique and not elastic and plan is None)
+    if data.pooled and not elastic and sol.runs:
+        sol.pay = canonical_pay(data, sol.runs, sol.gets, options)
+    return sol
+
+
+def canonical_pay(data: ModelData, runs, gets, options: SolverOptions) -> dict[tuple[str, str], float]:
+    """The pooled-funding payment split of a fixed plan that does not depend on the solver's path
+    (:mod:`optimizer.payments`)."""
+    m = pay_model(data, runs, gets)
+    opt = _new_solver(replace(options, check_unique=False))
+    _hand_over(opt, m)
+    with _quiet_pyomo():
+        res = opt.solve(m)
+    if opt._solver_model.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
+        raise KeyboardInterrupt
+    if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+        raise NumericalTrouble(f"numerical trouble: no payment split for a plan the solver found feasible "
+                               f"under pooled funding ({res.termination_condition.name})")
+    res.solution_loader.load_vars()
+    return {k: max(0.0, m.pay[k].value) for k in m.PAY if m.pay[k].value > 1e-9}
 
 
 def _pin(m: pyo.ConcreteModel, runs, gets) -> bool:

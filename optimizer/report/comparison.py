@@ -31,15 +31,17 @@ COMPARISON_FILES = frozenset(["comparison.md", "comparison.html", "comparison.cs
 DESIGNS_DIR = "designs"
 
 # The comparison table's columns as written to files (``solve_seconds`` differs on every run).
-ROW_COLUMNS = ["design", "status", "total_compute", "duplicated_compute", "adoption_compute", "silo_compute",
+ROW_COLUMNS = ["design", "status", "total_compute", "total_money", "unique", "duplicated_compute",
+               "adoption_compute", "silo_compute",
                "savings", "savings_pct", "members_met", "members_total", "max_budget_utilisation",
                "max_budget_member", "mip_gap"]
 VOLATILE = ("solve_seconds",)
 
 
-def csv_columns(cu: str) -> dict[str, str]:
+def csv_columns(cu: str, money: str = "money") -> dict[str, str]:
     """Row key -> comparison.csv column name (units in the name where the column has units)."""
     return {"design": "design", "status": "status", "total_compute": f"total_compute_{cu}",
+            "total_money": f"total_money_{money}", "unique": "unique",
             "duplicated_compute": f"duplicated_compute_{cu}", "adoption_compute": f"adoption_compute_{cu}",
             "silo_compute": f"silo_compute_{cu}", "savings": f"savings_{cu}", "savings_pct": "savings_percent",
             "members_met": "members_met", "members_total": "members_total",
@@ -218,9 +220,12 @@ def _headline(rows: list[dict], cu: str) -> c.Figures:
     return c.Figures(items)
 
 
+PLAN_WORDS = {True: "unique", False: "one of several", None: "not checked"}
+
+
 def _designs_table(rows: list[dict], docs: list[dict], settings: Mapping[str, str] | None) -> c.Table:
     headers = [("Design", "")] + ([("What it changes", "")] if settings else []) + [
-        ("Status", ""), ("Members met", ""), ("Runs", ""), ("Adoptions", ""), ("MIP gap", "")]
+        ("Status", ""), ("Members met", ""), ("Runs", ""), ("Adoptions", ""), ("MIP gap", ""), ("Plan", "")]
     out = []
     for r, d in zip(rows, docs):
         status: c.Cell = r["status"] if solved(r) else c.Mark(r["status"], "bind")
@@ -228,7 +233,7 @@ def _designs_table(rows: list[dict], docs: list[dict], settings: Mapping[str, st
         row: list[c.Cell] = [r["design"]] + ([_unbroken_ids(settings.get(r["design"], ""))] if settings else []) + [
             status, f"{r['members_met']} / {r['members_total']}",
             str(len(d["runs"])) if planned else "—", str(len(d["adoptions"])) if planned else "—",
-            c.gap_text(r.get("mip_gap"))]
+            c.gap_text(r.get("mip_gap")), PLAN_WORDS[r.get("unique")]]
         out.append(row)
     k = 2 if settings else 1
     return c.Table(headers, out, numeric={k + 1, k + 2, k + 3, k + 4}, wide={1} if settings else set())
@@ -239,9 +244,10 @@ def _unbroken_ids(text: str) -> list[c.Cell]:
     return [c.Mark(w, "id") if re.search(r"\w[-.]\w", w) else w for w in re.split(r"(\s+)", text) if w]
 
 
-def _compute_table(rows: list[dict], cu: str) -> c.Table:
+def _compute_table(rows: list[dict], cu: str, money: str) -> c.Table:
     headers = [("Design", ""), ("Total compute", cu), ("First runs", cu), ("Duplicated", cu), ("Adoption", cu),
-               ("Silo compute", cu), ("Saved vs silo", cu), ("Saved", "% of silo"), ("Highest budget use", "")]
+               ("Silo compute", cu), ("Saved vs silo", cu), ("Saved", "% of silo"), ("Total money", money),
+               ("Highest budget use", "")]
     out = []
     best = _best([r for r in rows if solved(r) and r["design"] != "silo"], "savings_pct", max)
     for r in rows:
@@ -257,8 +263,8 @@ def _compute_table(rows: list[dict], cu: str) -> c.Table:
             [" ", c.Mark("binds", "bind")] if util >= BINDING else [])
         out.append([r["design"], c.num(total), c.num(first), c.num(r.get("duplicated_compute")),
                     c.num(r.get("adoption_compute")), c.num(r.get("silo_compute")), c.num(r.get("savings")), pct,
-                    use])
-    return c.Table(headers, out, numeric=set(range(1, 8)))
+                    c.num(r.get("total_money")), use])
+    return c.Table(headers, out, numeric=set(range(1, 9)))
 
 
 def _notes() -> c.Bullets:
@@ -269,6 +275,9 @@ def _notes() -> c.Bullets:
         "Savings are against each design's own silo: the members taking part in that design (with its "
         "overrides) each meeting their needs alone. A design over fewer members has a smaller silo, so "
         "compare its share saved, not its total.",
+        "Total money is what each plan's runs and adoptions cost. Every design minimises its objective "
+        "list in order (by default compute, then money among the plans with the least compute); Plan says "
+        "whether another plan reaches exactly the same values (each design's report names one).",
         "Highest budget use is the member spending the largest share of its budget; a budget binds when at "
         f"least {BINDING:.1%} of it is spent.",
         "Each design's full report (who runs what on which accelerator, who adopts it, budgets and fleets, "
@@ -299,7 +308,8 @@ def _assumptions(docs: list[dict], n: int) -> c.KeyValues:
         ("Tool", f"consortium-optimizer {doc.get('tool_version', 'n/a')}"),
         ("Solver", f"{solver.get('name', 'n/a')} {solver.get('version', '')}".strip()),
         ("Solver options", c._options_text(solver.get("options") or {})),
-        ("Objective", "minimise total R&D compute (runs plus adoptions), per design"),
+        ("Objective", "; ".join(sorted({", then ".join(c.OBJECTIVE_WORDS.get(k, k) for k in c.objective_order(d))
+                                        for d in docs})) + " (lexicographic, per design)"),
     ])
 
 
@@ -319,7 +329,7 @@ def build(rows: list[dict], docs: list[dict], dirs: Mapping[str, str], settings:
                               "Per design, the grey bar is its silo (its members each alone); the coloured bar "
                               "its plan: first runs, second and later runs, adoption. The hatched box is the "
                               "compute saved against the silo."))
-    blocks += [_compute_table(rows, cu),
+    blocks += [_compute_table(rows, cu, units.get("money") or "money"),
                c.Heading("Designs", "designs"), _designs_table(rows, docs, settings),
                c.Heading("Reading the comparison", "notes"), _notes(),
                c.Heading("Per-design reports", "reports"), _reports(rows, dirs),
@@ -330,9 +340,9 @@ def build(rows: list[dict], docs: list[dict], dirs: Mapping[str, str], settings:
     return blocks
 
 
-def _csv(rows: list[dict], cu: str) -> bytes:
+def _csv(rows: list[dict], cu: str, money: str) -> bytes:
     import pandas as pd
-    cols = csv_columns(cu)
+    cols = csv_columns(cu, money)
     table = pd.DataFrame([[r[k] for k in ROW_COLUMNS] for r in rows], columns=[cols[k] for k in ROW_COLUMNS],
                          dtype=object)
     return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
@@ -351,7 +361,7 @@ def render_comparison(rows: Any, docs: list[Mapping[str, Any]],
                          f"{[r['design'] for r in table]}, results {[d['design'] for d in docs]}")
     docs = [normalise(dict(d)) for d in docs]
     dirs = design_dirs(r["design"] for r in table)
-    cu_label, _ = csvs.units_of(docs[0])
+    cu_label, money_label = csvs.units_of(docs[0])
     svg = _charts.compute_by_design_chart(table, (docs[0].get("units") or {}).get("compute"))
     svgs = {CHART: svg} if svg is not None else {}
     blocks = build(table, docs, dirs, settings, bool(svgs))
@@ -361,7 +371,7 @@ def render_comparison(rows: Any, docs: list[Mapping[str, Any]],
                             "re-renders from its own ", c.Mark("result.json", "code"), "."]
     files: dict[str, bytes] = {
         "comparison.json": (json.dumps(table, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8"),
-        "comparison.csv": _csv(table, cu_label),
+        "comparison.csv": _csv(table, cu_label, money_label),
         "comparison.md": markdown.render(blocks).encode("utf-8"),
         "comparison.html": html.render(blocks, svgs, version, footer=footer,
                                        kind="design comparison").encode("utf-8"),

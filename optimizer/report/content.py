@@ -130,8 +130,8 @@ def _status(doc: dict) -> Status:
     tol = (doc.get("solver") or {}).get("options", {}).get("mip_gap")
     tol_text = f" (stopping gap {tol:g})" if isinstance(tol, (int, float)) and tol else ""
     if s == "optimal":
-        return Status("ok", "OPTIMAL", f"Optimal plan: proven minimal total R&D compute; "
-                                       f"MIP gap {gap_text(gap)}{tol_text}.")
+        return Status("ok", "OPTIMAL", f"Optimal plan: {objective_phrase(doc)}; "
+                                       f"MIP gap {gap_text(gap)}{tol_text}. {uniqueness_phrase(doc)}")
     if s == "feasible":
         return Status("warn", "FEASIBLE", f"Feasible plan, optimality not proven within the solver's "
                                           f"limits: MIP gap {gap_text(gap)}. A better plan may exist.")
@@ -140,6 +140,30 @@ def _status(doc: dict) -> Status:
                                            "fleet capacity. The tables below show the inputs only.")
     return Status("bad", "NO SOLUTION", "The solver's limits were reached before any plan was found. "
                                         "Try a longer time limit.")
+
+
+OBJECTIVE_WORDS = {"compute": "total R&D compute", "money": "total money spent"}
+
+
+def objective_order(doc: dict) -> list[str]:
+    """The result's objective list (results from before v2 minimised compute alone)."""
+    return list(doc.get("objective_order") or doc.get("objectives") or ["compute"])
+
+
+def objective_phrase(doc: dict) -> str:
+    """'proven minimal total R&D compute, then, among such plans, minimal total money spent'."""
+    words = [OBJECTIVE_WORDS.get(k, k) for k in objective_order(doc)]
+    return "proven minimal " + words[0] + "".join(f", then, among such plans, minimal {w}" for w in words[1:])
+
+
+def uniqueness_phrase(doc: dict) -> str:
+    unique = doc.get("unique")
+    if unique is True:
+        return "No other plan reaches the same objective values: this plan is unique."
+    if unique is False:
+        return ("Other plans reach exactly the same objective values; this is one of them "
+                "(see \"Other optimal plans\").")
+    return "Whether other plans are as good was not checked."
 
 
 def _headline(doc: dict, cu: str) -> Figures:
@@ -164,8 +188,35 @@ def _headline(doc: dict, cu: str) -> Figures:
                         "adopting published results"))
     items.append(Figure("Duplicated compute", num(dup), cu if dup is not None else "",
                         "second and later runs of a workstream"))
+    money, mu = doc.get("total_money"), (doc.get("units") or {}).get("money") or "money"
+    items.append(Figure("Total money", num(money), mu if money is not None else "",
+                        "what the runs and adoptions cost" if has_plan else "no plan"))
+    plan = {True: "unique", False: "one of several", None: "not checked"}[doc.get("unique")]
+    items.append(Figure("Plan", plan, "", "other plans reach the same objectives" if doc.get("unique") is False
+                        else "among plans with these objective values" if has_plan else "no plan"))
     items.append(Figure("Solver status", doc["status"], "", f"MIP gap {gap_text(doc.get('mip_gap'))}"))
     return Figures(items)
+
+
+def _alternative(doc: dict) -> list[Block]:
+    """How another plan with the same objective values differs from the one reported."""
+    alt = doc.get("alternative")
+    if not alt or doc.get("unique") is not False:
+        return []
+    says = {"runs_added": "runs", "runs_removed": "does not run", "adoptions_added": "adopts",
+            "adoptions_removed": "does not adopt"}
+    items: list[Cell] = []
+    for key, verb in says.items():
+        for r in alt.get(key) or []:
+            on = f" on {r['accelerator']}" if "accelerator" in r else ""
+            items.append([Mark(str(r.get("member")), "strong"), f" {verb} ", Mark(str(r.get("workstream")), "id"),
+                          on])
+    return [Heading("Other optimal plans", "alternatives"),
+            Para(["The objectives do not decide between this plan and at least one other. "
+                  "Here is how one such plan differs from the one reported; a tie-break that matters "
+                  "to the consortium (a price, an estimate, a design choice) can be written into the "
+                  "instance to decide it."]),
+            Bullets(items)]
 
 
 def _diagnosis(doc: dict) -> list[Block]:
@@ -324,7 +375,8 @@ def _assumptions(doc: dict) -> KeyValues:
         ("Solver", f"{solver.get('name', 'n/a')} {solver.get('version', '')}".strip()),
         ("Solver options", _options_text(solver.get("options") or {})),
         ("Model size", size),
-        ("Objective", "minimise total R&D compute (runs plus adoptions)"),
+        ("Objective", ", then ".join(OBJECTIVE_WORDS.get(k, k) for k in objective_order(doc))
+         + " (lexicographic: each minimised among the plans that are best in the ones before)"),
     ])
 
 
@@ -347,6 +399,7 @@ def build(doc: dict, charts: dict[str, str]) -> list[Block]:
                Heading("Workstreams", "workstreams"), _workstreams_table(doc, cu),
                Heading("Binding budgets and fleet capacities", "binding"), *_binding(doc, money)]
     if solved(doc):
+        blocks += _alternative(doc)
         blocks += _diagnosis(doc)
     blocks += [Heading("Assumptions", "assumptions"), _assumptions(doc),
                Heading("Files", "files"), Bullets([[Mark(name, "file"), f" — {what}"] for name, what in FILES])]

@@ -19,6 +19,7 @@ from ..errors import InputError, Problem, UsageError
 BINDING = 0.999
 
 STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
+OBJECTIVE_NAMES = ("compute", "money")
 FIGURES = ("objective", "mip_gap", "total_compute", "adoption_compute", "duplicated_compute",
            "silo_compute", "savings")
 REQUIRED = ("instance", "design", "status", *FIGURES, "runs", "adoptions", "members")
@@ -76,6 +77,18 @@ def check(doc: Any, file: str = "result") -> None:
             lacking = [k for k in keys if k not in row]
             if lacking:
                 problems.append(problem(f"{table}[{n}]", "missing key(s) " + ", ".join(lacking)))
+    if "total_money" in doc and not _number_or_null(doc["total_money"]):
+        problems.append(problem("total_money", f"expected a number or null, got {doc['total_money']!r}"))
+    if "unique" in doc and doc["unique"] not in (True, False, None):
+        problems.append(problem("unique", f"expected true, false or null, got {doc['unique']!r}"))
+    objectives = doc.get("objectives")
+    if objectives is not None and not (isinstance(objectives, dict) and all(
+            k in OBJECTIVE_NAMES and _number_or_null(v) for k, v in objectives.items())):
+        problems.append(problem("objectives", "expected an object mapping compute/money to numbers or null"))
+    alternative = doc.get("alternative")
+    if alternative is not None and not (isinstance(alternative, dict) and all(
+            isinstance(v, list) and all(isinstance(r, dict) for r in v) for v in alternative.values())):
+        problems.append(problem("alternative", "expected an object of lists of records"))
     for k, kind in (("units", dict), ("needs", dict), ("solver", dict), ("model", dict),
                     ("member_ids", list), ("workstream_ids", list), ("standalone_infeasible", list),
                     ("diagnosis", list)):

@@ -59,6 +59,7 @@ reports: $(STAMP)
 # Benchmarks print ratios against a baseline measured in the same run (benchmarks/README.md).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gap.py
+	$(BIN)/python benchmarks/bench_objectives.py
 	$(BIN)/python benchmarks/bench_shapley.py
 	$(BIN)/python benchmarks/bench_sweep.py
 

@@ -41,7 +41,8 @@ THREE = {
 WITH_INFEASIBLE = dict(THREE, designs={"poor": {"overrides": {"members": {"a": {"budget": 1}}}}})
 
 TOP_FILES = {"comparison.md", "comparison.html", "comparison.csv", "comparison.json", "compute-by-design.svg"}
-CSV_COLUMNS = ["design", "status", "total_compute_H100-hours", "duplicated_compute_H100-hours",
+CSV_COLUMNS = ["design", "status", "total_compute_H100-hours", "total_money_USD", "unique",
+               "duplicated_compute_H100-hours",
                "adoption_compute_H100-hours", "silo_compute_H100-hours", "savings_H100-hours", "savings_percent",
                "members_met", "members_total", "max_budget_utilisation_fraction", "max_budget_member",
                "mip_gap_fraction"]
@@ -99,7 +100,8 @@ def test_csv_figures_equal_compare(comparison):
     assert list(csv.columns) == CSV_COLUMNS
     assert list(csv.design) == list(want.index) == ["consortium", "silo", "ab"]
     csv = csv.set_index("design")
-    pairs = {"total_compute": "total_compute_H100-hours", "duplicated_compute": "duplicated_compute_H100-hours",
+    pairs = {"total_compute": "total_compute_H100-hours", "total_money": "total_money_USD", "unique": "unique",
+             "duplicated_compute": "duplicated_compute_H100-hours",
              "adoption_compute": "adoption_compute_H100-hours", "silo_compute": "silo_compute_H100-hours",
              "savings": "savings_H100-hours", "savings_pct": "savings_percent", "members_met": "members_met",
              "members_total": "members_total", "max_budget_utilisation": "max_budget_utilisation_fraction",
@@ -266,7 +268,7 @@ def test_failed_render_leaves_the_old_comparison_untouched(three, comparison, tm
 def test_csv_columns_are_documented():
     docs = (ROOT / "docs" / "reports.md").read_text()
     for col in CSV_COLUMNS:
-        generic = col.replace("H100-hours", "{compute}")
+        generic = col.replace("H100-hours", "{compute}").replace("USD", "{money}")
         assert f"`{generic}`" in docs or f"`{col}`" in docs, col
     for name in TOP_FILES | {"designs/<design>/"}:
         assert f"`{name}`" in docs, name

@@ -11,7 +11,7 @@ PIP_TOOLS := pip-tools==7.6.2
 
 FLAGSHIP := instances/open-moe-consortium.yaml
 
-.PHONY: all setup lock demo test reports bench clean
+.PHONY: all setup lock demo test check-exact reports bench clean
 
 all: test
 
@@ -41,6 +41,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The project against exhaustive search on thousands of tiny random instances and cost games
+# (tests/test_exact.py; `make test` runs a sample of it).
+check-exact: $(STAMP)
+	EXACT_EXAMPLES=600 EXACT_GAMES=120 $(BIN)/python -m pytest -q tests/test_exact.py
 
 # reports/<instance-slug>/ for every shipped instance (design consortium). An infeasible
 # instance exits 3 (no solution: 4) and still gets its report; anything else stops make.

@@ -29,6 +29,7 @@ from .execution import Executor
 from .game import CoalitionGame, all_masks, coalition_values, factorial_weights, members_of, popcount
 from .instance import Instance, load_instance
 from .errors import UsageError
+from .solver import SolverOptions, solve_data
 
 METHODS = ("shapley", "least-core", "nucleolus", "proportional")
 EXACT_LIMIT = 12
@@ -48,6 +49,7 @@ class Allocation:
     objection: dict[str, Any] | None = None  # most objecting coalition when not in the core
     notes: list[str] = field(default_factory=list)
     coalitions_solved: int = 0
+    design_total_compute: float | None = None  # the design's own plan (None: no feasible plan)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,7 @@ class Allocation:
                 for m, s, a, e in zip(self.members, self.standalone, self.allocated, self.std_error)],
             "notes": self.notes,
             "coalitions_solved": self.coalitions_solved,
+            "design_total_compute": self.design_total_compute,
         }
 
 
@@ -203,8 +206,31 @@ def allocate(instance, methods: str | list[str] = "shapley", design: str = "cons
     # exact games: every coalition (Shapley needs them, and the core check is then exact)
     wanted = list(all_masks(n)) if n <= EXACT_LIMIT else singles + [game.grand]
     coalition_values(game, inst, design, wanted, executor)
+    total, why = _grand_coalition_against_plan(game, time_limit)
     out = [_allocate_one(game, inst, design, m, samples, seed, executor) for m in methods]
+    for a in out:
+        a.design_total_compute = total
+        a.notes += why
     return out[0] if single else out
+
+
+def _grand_coalition_against_plan(game: CoalitionGame, time_limit: float | None) -> tuple[float | None, list[str]]:
+    """The design's own total_compute, and why c(N) differs from it when it does.
+
+    c(N) may leave a need unmet (or a required run short) at the penalty when that is cheaper
+    than meeting it, or when the design has no feasible plan at all; the design's plan meets
+    every need."""
+    plan = solve_data(game.data, SolverOptions(time_limit=time_limit))
+    grand = game.cache[game.grand]
+    if plan.status not in ("optimal", "feasible"):
+        return None, [f"the design has no feasible plan ({plan.status}); c(N) = {grand:.6g} prices what the "
+                      f"members cannot do together at the penalty"]
+    total = round(game.data.plan_compute(plan.runs, plan.gets), 6)
+    if abs(total - grand) <= 1e-6 * max(1.0, abs(total)):
+        return total, []
+    return total, [f"c(N) = {grand:.6g} is below the design's total_compute {total:.6g}: leaving some needs "
+                   f"unmet (or required runs short) at {game.unmet_penalty:g} x their compute is cheaper than "
+                   f"meeting them, which the design's plan must do"]
 
 
 def _allocate_one(game: CoalitionGame, inst: Instance, design: str, method: str, samples: int, seed: int,

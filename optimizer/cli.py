@@ -17,7 +17,8 @@ from typing import Sequence
 from . import __version__
 from .api import comparison_table, solve, solve_designs
 from .execution import Executor, default_workers
-from .errors import InputError
+from .errors import InputError, LimitReached
+from .solver import NumericalTrouble
 from .instance import load_instance
 from .results import Result
 
@@ -441,6 +442,12 @@ def _run(args: argparse.Namespace) -> int:
         if n > 1:
             print(f"{n} problems found", file=sys.stderr)
         return EXIT_INPUT
+    except LimitReached as exc:
+        print(f"consortium: {exc}", file=sys.stderr)
+        return EXIT_NO_SOLUTION
+    except NumericalTrouble as exc:
+        print(f"consortium: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
     except BrokenPipeError:  # e.g. piped into `head`: not an error of ours
         sys.stderr.close()
         return EXIT_OK

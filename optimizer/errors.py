@@ -38,3 +38,7 @@ class UsageError(InputError):
 
     def __str__(self) -> str:  # plain message, no location
         return self.args[0]
+
+
+class LimitReached(Exception):
+    """A solve the answer depends on stopped at a time limit before it was proven (exit code 4)."""

@@ -5,7 +5,9 @@ c(S) is the optimal total compute when only the members of S take part (design
 
 * replicas are capped at the number of members of S able to run the workstream;
 * a need that S cannot meet may stay unmet at ``unmet_penalty`` (default 3) times its
-  compute, the price of meeting it some other way (e.g. buying it outside the consortium).
+  compute, the price of meeting it some other way (e.g. buying it outside the consortium);
+* a required workstream S cannot run often enough (no budget, no room on its fleets) may
+  miss runs, each at ``unmet_penalty`` times the least compute any member has for it.
 
 Coalitions are bitmasks over ``CoalitionGame.members`` (bit k = k-th member). The model is
 built once for all members (``build_model(..., "coalition")``) and handed to HiGHS once;
@@ -18,6 +20,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
+from .errors import LimitReached
 from .instance import Instance
 from .model import build_model
 from .solver import SolverOptions, _hand_over, _new_solver, solve_stages
@@ -74,21 +77,26 @@ class CoalitionGame:
                 var.setub(ub if i in inside else 0)
         for i, w in m.need_on:
             m.need_on[i, w] = 1 if i in inside else 0
-        for w in d.workstreams:
-            m.replicas_cap[w] = min(d.replicas[w], sum(1 for k in self.able[w] if mask >> k & 1))
+        if hasattr(m, "replicas_cap"):  # without sharing, replicas and `required` are ignored
+            for w in d.workstreams:
+                m.replicas_cap[w] = min(d.replicas[w], sum(1 for k in self.able[w] if mask >> k & 1))
         self._solver._solver_model.clearSolver()  # history-independent: same c(S) whatever came before
         # c(S) needs the stages up to compute's (all of them when compute is not in the list)
         order = list(d.objective)
         stages = solve_stages(self._solver, m, order.index("compute") + 1 if "compute" in order else None)
-        if not stages.values:  # cannot happen: doing nothing + unmet is feasible
+        if stages.status == "infeasible":  # cannot happen: nothing run, every need unmet, is a plan
             raise RuntimeError(f"coalition {members_of(mask, self.members)}: {stages.termination}")
         if stages.status != "optimal":
-            raise RuntimeError(f"coalition {members_of(mask, self.members)} not solved to optimality "
-                               f"within the time limit (gap {stages.mip_gap})")
+            gap = "no plan found" if stages.mip_gap is None else f"gap {stages.mip_gap:.3g}"
+            raise LimitReached(f"coalition {', '.join(members_of(mask, self.members)) or '(none)'} was not solved "
+                               f"to optimality within the time limit ({gap}); allocations need exact c(S): "
+                               f"raise --time-limit")
         # c(S) is the compute of S's lexicographically best plan, unmet needs at their penalty
         runs = [k for k in m.RUN if m.run[k].value > 0.5]
         gets = [k for k in m.GET if m.get[k].value > 0.5]
-        unmet = math.fsum(d.compute[k] for k in m.unmet if m.unmet[k].value > 0.5)
+        unmet = math.fsum([d.compute[k] for k in m.unmet if m.unmet[k].value > 0.5]
+                          + [round(m.runs_short[w].value) * min(d.compute[i, w] for i in d.members)
+                             for w in getattr(m, "runs_short", ())])
         return round(d.plan_compute(runs, gets) + self.unmet_penalty * unmet, 6)
 
     def value(self, mask: int) -> float:

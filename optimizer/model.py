@@ -161,7 +161,7 @@ def add_replicas(m, d: ModelData) -> None:
     m.replicas = pyo.Constraint(
         keys, rule=checked(lambda m, i, w: runs_of(m, d, w) >= replicas(m, d, w) * has(m, d, i, w)))
     required = [w for w in d.workstreams if d.required[w]]
-    if m.variant == "elastic":
+    if m.variant in ("elastic", "coalition"):
         m.runs_short = pyo.Var(required, domain=pyo.NonNegativeIntegers)
     m.required = pyo.Constraint(required, rule=checked(
         lambda m, w: runs_of(m, d, w) + slack(m, "runs_short", w) >= replicas(m, d, w)))
@@ -241,6 +241,11 @@ NO_LEVEL = 1e30
 OBJECTIVES = {"compute": (total_compute, "compute"), "money": (total_money, "cost")}  # name -> (sum, per-need table)
 
 
+def varies(expr) -> bool:
+    """Does a (linear) expression depend on any variable? ``0.0 * x`` folds to the number 0."""
+    return not isinstance(expr, (int, float)) and expr.is_potentially_variable()
+
+
 def add_objectives(m, d: ModelData, unmet_penalty: float = 0.0) -> None:
     """The lexicographic objective list ``d.objective``: one Pyomo Objective per name, only the
     first active, and a level row ``f_k <= objective_level_bound[k]`` for every name but the last.
@@ -248,19 +253,25 @@ def add_objectives(m, d: ModelData, unmet_penalty: float = 0.0) -> None:
     The solver layer (:func:`optimizer.solver.solve_stages`) minimises f_1, bounds it at its
     optimum, activates f_2, and so on; the bounds start at NO_LEVEL (rows that cannot bind), so one
     model serves every stage and persistent re-solves. In the coalition model an unmet need
-    costs ``unmet_penalty`` times its compute (its money) in each objective.
+    costs ``unmet_penalty`` times its compute (its money) in each objective, and so does a missing
+    run of a required workstream (at the least compute, and money, any member has for it).
     """
     order = list(d.objective)
     for k, name in enumerate(order):
         expr_of, table = OBJECTIVES[name]
         expr = expr_of(m, d)
         if m.variant == "coalition":
-            expr = expr + sum(unmet_penalty * getattr(d, table)[i, w] * m.unmet[i, w] for i, w in m.unmet)
+            values = getattr(d, table)
+            expr = expr + sum(unmet_penalty * values[i, w] * m.unmet[i, w] for i, w in m.unmet)
+            if hasattr(m, "runs_short"):  # a required run the coalition cannot make: at its cheapest
+                expr = expr + sum(unmet_penalty * min(values[i, w] for i in d.members) * m.runs_short[w]
+                                  for w in m.runs_short)
         m.add_component(f"objective_{name}", pyo.Objective(expr=expr, sense=pyo.minimize))
         if k:
             getattr(m, f"objective_{name}").deactivate()
     m.objective_order = order
-    levels = order[:-1]
+    # an objective without variables (every coefficient 0, e.g. money at price 0) needs no level
+    levels = [k for k in order[:-1] if varies(getattr(m, f"objective_{k}").expr)]
     m.objective_level_bound = pyo.Param(levels, mutable=True, initialize=NO_LEVEL)
     m.objective_level = pyo.Constraint(
         levels, rule=lambda m, k: getattr(m, f"objective_{k}").expr <= m.objective_level_bound[k])
@@ -283,7 +294,8 @@ def build_model(d: ModelData, variant: str = "plain", unmet_penalty: float = 3.0
       workstream a ``runs_short`` count, so the model is always feasible.
     * ``coalition``: the cost-game variant (``game.py``): built once for all members, then
       re-solved per coalition by changing bounds and mutable parameters; unmet needs cost
-      ``unmet_penalty * compute[i,w]`` (and ``unmet_penalty * cost[i,w]`` of money).
+      ``unmet_penalty * compute[i,w]`` (and ``unmet_penalty * cost[i,w]`` of money), missing
+      runs of required workstreams ``unmet_penalty * min_i compute[i,w]`` each.
 
     Plain and coalition models carry the objective list ``d.objective`` (:func:`add_objectives`);
     the elastic model has its single shortfall objective.

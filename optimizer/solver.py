@@ -18,7 +18,7 @@ import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also l
 from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.contrib.solver.common.results import TerminationCondition
 
-from .model import NO_LEVEL, build_model
+from .model import NO_LEVEL, build_model, varies
 from .payments import pay_model
 from .tables import ModelData
 
@@ -153,6 +153,7 @@ class Stages:
     bound: float | None  # the first objective's proven lower bound
     mip_gap: float | None  # the largest relative gap over the stages
     termination: str
+    nodes: int = 0  # branch-and-bound nodes over the stages
 
 
 def solve_stages(opt: Highs, m: pyo.ConcreteModel, stages: int | None = None) -> Stages:
@@ -176,11 +177,13 @@ def solve_stages(opt: Highs, m: pyo.ConcreteModel, stages: int | None = None) ->
     values: dict[str, float] = {}
     gaps: list[float] = []
     bound = None
+    nodes = 0
     proven = True
     termination = ""
     for k, name in enumerate(order[:stages]):
         if k:
-            m.objective_level_bound[order[k - 1]] = level(values[order[k - 1]])
+            if order[k - 1] in m.objective_level_bound:
+                m.objective_level_bound[order[k - 1]] = level(values[order[k - 1]])
             _activate(opt, m, name)
             opt.update_parameters()
             # No warm start from the previous stage's plan: with HiGHS 1.16.0, setSolution() before
@@ -201,6 +204,7 @@ def solve_stages(opt: Highs, m: pyo.ConcreteModel, stages: int | None = None) ->
             proven = False  # a later stage found nothing within its limits: keep the previous plan
             break
         res.solution_loader.load_vars()
+        nodes += max(0, highs.getInfo().mip_node_count)
         values[name] = res.incumbent_objective
         gap = _gap(res.incumbent_objective, res.objective_bound)
         gaps.append(gap if gap is not None else float("inf"))
@@ -209,27 +213,35 @@ def solve_stages(opt: Highs, m: pyo.ConcreteModel, stages: int | None = None) ->
             bound = res.objective_bound
     gap = max(gaps) if gaps else None
     return Stages("optimal" if proven else "feasible", values, bound,
-                  gap if gap is not None and math.isfinite(gap) else None, termination)
+                  gap if gap is not None and math.isfinite(gap) else None, termination, nodes)
 
 
 def _plan(m: pyo.ConcreteModel) -> tuple[list, list]:
     return [k for k in m.RUN if m.run[k].value > 0.5], [k for k in m.GET if m.get[k].value > 0.5]
 
 
-def check_unique(opt: Highs, m: pyo.ConcreteModel, values: dict[str, float],
-                 plan: tuple[list, list]) -> tuple[bool | None, tuple[list, list] | None]:
+UNIQUE_NODES = 10_000  # branch-and-bound nodes the uniqueness check may use at least
+
+
+def check_unique(opt: Highs, m: pyo.ConcreteModel, values: dict[str, float], plan: tuple[list, list],
+                 node_budget: int = UNIQUE_NODES) -> tuple[bool | None, tuple[list, list] | None]:
     """Is ``plan`` the only plan whose objectives all reach ``values`` (within the tolerance)?
 
     One more MIP on the same model: every objective bounded at its level, a no-good row
     ``sum_{x in plan} (1 - x) + sum_{x not in plan} x >= 1`` over the run and get binaries, and
     the search stops at the first plan found. Infeasible: unique. A plan: not unique, and that
-    plan is an alternative. A limit hit first: not known (None). Leaves the model changed: use it
-    on a one-shot model only.
+    plan is an alternative. A limit hit first (the time limit, or ``node_budget`` nodes): not
+    known (None). Leaves the model changed: use it on a one-shot model only.
     """
+    if not len(m.RUN) and not len(m.GET):
+        return True, None  # nobody can run or adopt anything: the empty plan is the only one
     order = m.objective_order
-    last = order[-1]
-    m.add_component("unique_level", pyo.Constraint(expr=getattr(m, f"objective_{last}").expr <= level(values[last])))
-    for k in order[:-1]:
+    last = getattr(m, f"objective_{order[-1]}").expr
+    rows = []
+    if varies(last):
+        m.add_component("unique_level", pyo.Constraint(expr=last <= level(values[order[-1]])))
+        rows.append(m.unique_level)
+    for k in m.objective_level_bound:
         m.objective_level_bound[k] = level(values[k])
     runs, gets = set(plan[0]), set(plan[1])
     flips = (sum(1 - m.run[k] if k in runs else m.run[k] for k in m.RUN)
@@ -238,11 +250,18 @@ def check_unique(opt: Highs, m: pyo.ConcreteModel, values: dict[str, float],
     m.objective_feasibility = pyo.Objective(expr=0.0, sense=pyo.minimize)
     for k in order:
         getattr(m, f"objective_{k}").deactivate()
-    opt.add_constraints([m.unique_level, m.no_good])
+    opt.add_constraints(rows + [m.no_good])
     opt.set_objective(m.objective_feasibility)
     opt.update_parameters()
-    with _quiet_pyomo():
-        res = opt.solve(m, auto_updates=NO_AUTO_UPDATES)
+    # Proving that no other plan exists can be harder than finding the optimum (a GAP with many
+    # near-ties): a node budget, not a clock, so that the answer does not depend on the machine.
+    opt.config.solver_options["mip_max_nodes"] = node_budget
+    try:
+        with _quiet_pyomo():
+            res = opt.solve(m, auto_updates=NO_AUTO_UPDATES)
+    finally:
+        del opt.config.solver_options["mip_max_nodes"]
+        opt._solver_model.setOptionValue("mip_max_nodes", 2**31 - 1)  # HiGHS' default: no limit
     if opt._solver_model.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
         raise KeyboardInterrupt
     tc = res.termination_condition
@@ -292,7 +311,8 @@ def _run(opt: Highs, m: pyo.ConcreteModel, data: ModelData, t0: float, build: fl
                     sol.slacks[name] = {k: var[k].value for k in var if var[k].value > 1e-6}
         if check and stages.status == "optimal":
             clock2 = highs.getRunTime()
-            sol.unique, sol.alternative = check_unique(opt, m, stages.values, (sol.runs, sol.gets))
+            budget = max(UNIQUE_NODES, 10 * stages.nodes)
+            sol.unique, sol.alternative = check_unique(opt, m, stages.values, (sol.runs, sol.gets), budget)
             highs_seconds += highs.getRunTime() - clock2
     TIMINGS["highs"] += highs_seconds
     sol.highs_seconds = highs_seconds

@@ -57,23 +57,35 @@ class ModelData:
         return seen
 
     def may_have(self, i: str) -> set[str]:
-        """Workstreams member i can have a reason to have: its needs, their prerequisites,
-        and the prerequisites of anything it could run (for others). Adopting anything
-        else only adds compute, so no optimal plan does it (see docs/model.md)."""
+        """Workstreams member i can have a reason to have under lead funding: its needs, their
+        prerequisites, and the prerequisites of anything it could run (for others)."""
         runnable = [w for w in self.workstreams if self.options[i, w]]
         return set(self.needs[i]) | self.prerequisite_closure(list(self.needs[i]) + runnable)
 
+    def adoption_costs_something(self, i: str, w: str) -> bool:
+        """Does adopting w add to some objective of the list? (Then an adoption without a
+        reason makes a plan strictly worse, not an equally good alternative.)"""
+        per_objective = {"compute": self.compute[i, w], "money": self.cost[i, w]}
+        return self.adoption[w] > 0 and any(per_objective[name] > 0 for name in self.objective)
+
     @property
     def get_keys(self) -> list[tuple[str, str]]:
-        """(i,w) where adopting can matter: sharing is open, some publisher j != i can run w,
-        and i may have a reason to have w."""
+        """(i,w) where the contract allows adopting (sharing open, some publisher j != i can run w),
+        less the adoptions no optimal plan makes (docs/model.md, "Reductions").
+
+        Only under lead funding: there an adoption outside :meth:`may_have` only spends, so
+        dropping it from any plan keeps the plan feasible and lowers the first objective it adds
+        to. Under pooled funding having w is also what lets a member pay towards w's runs, so
+        every allowed adoption is kept.
+        """
         if not self.sharing:
             return []
         keys = []
         for i in self.members:
-            wanted = self.may_have(i)
+            wanted = None if self.pooled else self.may_have(i)
             keys += [(i, w) for w in self.workstreams
-                     if w in wanted and self.runners(w, exclude=i, publishing_only=True)]
+                     if self.runners(w, exclude=i, publishing_only=True)
+                     and (wanted is None or w in wanted or not self.adoption_costs_something(i, w))]
         return keys
 
     def plan_compute(self, runs, gets) -> float:

@@ -45,7 +45,7 @@ test: $(STAMP)
 # The project against exhaustive search on thousands of tiny random instances and cost games
 # (tests/test_exact.py; `make test` runs a sample of it).
 check-exact: $(STAMP)
-	EXACT_EXAMPLES=600 EXACT_GAMES=120 $(BIN)/python -m pytest -q tests/test_exact.py
+	EXACT_EXAMPLES=2000 EXACT_GAMES=300 $(BIN)/python -m pytest -q tests/test_exact.py
 
 # reports/<instance-slug>/ for every shipped instance (design consortium). An infeasible
 # instance exits 3 (no solution: 4) and still gets its report; anything else stops make.

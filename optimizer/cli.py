@@ -20,7 +20,7 @@ from .execution import Executor, default_workers
 from .errors import InputError, LimitReached
 from .solver import NumericalTrouble
 from .instance import load_instance
-from .results import Result
+from .results import PLAN_WORDS, Result
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 STATUS_EXIT = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
@@ -277,7 +277,7 @@ def comparison_text(table, units: dict) -> str:
         pct = f" ({r.savings_pct:.1f}%)" if r.savings_pct is not None else ""
         util = (f"{r.max_budget_utilisation:.0%} {r.max_budget_member}"
                 if r.max_budget_utilisation is not None else "n/a")
-        plan = {True: "unique", False: "one of several", None: "n/a"}[r.unique]
+        plan = PLAN_WORDS[r.unique]
         rows.append([r.design, r.status, fmt(r.total_compute), fmt(r.total_money), fmt(r.duplicated_compute),
                      fmt(r.adoption_compute), fmt(r.savings) + pct, f"{r.members_met}/{r.members_total}",
                      util, plan, f"{r.solve_seconds:.2f}s"])

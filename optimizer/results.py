@@ -15,6 +15,8 @@ ADOPTION_COLUMNS = ["member", "workstream", "compute", "cost"]
 MEMBER_COLUMNS = ["member", "budget", "spent", "standalone_compute"]
 WORKSTREAM_COLUMNS = ["workstream", "runs", "run_by", "adopted_by", "run_compute", "adoption_compute",
                       "duplicated_compute", "needed_by", "replicas", "required"]
+# How a plan's uniqueness reads in tables and summaries (Result.unique / "unique" in the JSON).
+PLAN_WORDS = {True: "unique", False: "one of several", None: "not checked"}
 FLEET_COLUMNS = ["member", "accelerator", "capacity_hours", "used_hours", "utilisation"]
 
 

@@ -220,9 +220,6 @@ def _headline(rows: list[dict], cu: str) -> c.Figures:
     return c.Figures(items)
 
 
-PLAN_WORDS = {True: "unique", False: "one of several", None: "not checked"}
-
-
 def _designs_table(rows: list[dict], docs: list[dict], settings: Mapping[str, str] | None) -> c.Table:
     headers = [("Design", "")] + ([("What it changes", "")] if settings else []) + [
         ("Status", ""), ("Members met", ""), ("Runs", ""), ("Adoptions", ""), ("MIP gap", ""), ("Plan", "")]
@@ -233,7 +230,7 @@ def _designs_table(rows: list[dict], docs: list[dict], settings: Mapping[str, st
         row: list[c.Cell] = [r["design"]] + ([_unbroken_ids(settings.get(r["design"], ""))] if settings else []) + [
             status, f"{r['members_met']} / {r['members_total']}",
             str(len(d["runs"])) if planned else "—", str(len(d["adoptions"])) if planned else "—",
-            c.gap_text(r.get("mip_gap")), PLAN_WORDS[r.get("unique")]]
+            c.gap_text(r.get("mip_gap")), c.PLAN_WORDS[r.get("unique")]]
         out.append(row)
     k = 2 if settings else 1
     return c.Table(headers, out, numeric={k + 1, k + 2, k + 3, k + 4}, wide={1} if settings else set())

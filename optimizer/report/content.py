@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from .charts import CHARTS
+from ..results import PLAN_WORDS
 from .model import BINDING, solved
 
 
@@ -191,7 +192,7 @@ def _headline(doc: dict, cu: str) -> Figures:
     money, mu = doc.get("total_money"), (doc.get("units") or {}).get("money") or "money"
     items.append(Figure("Total money", num(money), mu if money is not None else "",
                         "what the runs and adoptions cost" if has_plan else "no plan"))
-    plan = {True: "unique", False: "one of several", None: "not checked"}[doc.get("unique")]
+    plan = PLAN_WORDS[doc.get("unique")]
     items.append(Figure("Plan", plan, "", "other plans reach the same objectives" if doc.get("unique") is False
                         else "among plans with these objective values" if has_plan else "no plan"))
     items.append(Figure("Solver status", doc["status"], "", f"MIP gap {gap_text(doc.get('mip_gap'))}"))

@@ -18,6 +18,7 @@ import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also l
 from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.contrib.solver.common.results import TerminationCondition
 
+from .check import violations
 from .model import NO_LEVEL, build_model, varies
 from .payments import pay_model
 from .tables import ModelData
@@ -277,8 +278,17 @@ class NumericalTrouble(RuntimeError):
     """HiGHS' account of a plan disagrees with the plan itself: never reported as a result."""
 
 
-def _check_objectives(data: ModelData, sol: Solution) -> None:
-    """The objective values HiGHS reports must be the plan's own, recomputed from the data."""
+def _check_plan(data: ModelData, sol: Solution) -> None:
+    """No plan is reported unless it meets every row of the contract (:mod:`optimizer.check`)
+    and HiGHS' objective values are the plan's own, both recomputed from the data."""
+    broken = violations(data, sol.runs, sol.gets, sol.pay if data.pooled else None)
+    if broken:
+        more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
+        raise NumericalTrouble(
+            "numerical trouble: the solver's plan breaks the contract: " + "; ".join(broken[:3]) + more
+            + ". No plan is reported. Numbers that differ by more than about 1e12 within one budget, "
+            "capacity or objective are beyond the solver's precision: write compute and money in "
+            "larger units.")
     own = data.plan_objectives(sol.runs, sol.gets)
     for name, value in sol.objectives.items():
         if abs(own[name] - value) > 1e-6 * max(1.0, abs(own[name])):
@@ -300,10 +310,10 @@ def _run(opt: Highs, m: pyo.ConcreteModel, data: ModelData, t0: float, build: fl
         sol.objective = stages.values[m.objective_order[0]]
         sol.bound, sol.mip_gap = stages.bound, stages.mip_gap
         sol.runs, sol.gets = _plan(m)
-        if m.variant == "plain":
-            _check_objectives(data, sol)
         if data.pooled:
             sol.pay = {k: max(0.0, m.pay[k].value) for k in m.PAY if m.pay[k].value > 1e-9}
+        if m.variant == "plain":
+            _check_plan(data, sol)
         if m.variant == "elastic":
             for name in ("budget_short", "hours_short", "unmet", "runs_short"):
                 if hasattr(m, name):
@@ -344,6 +354,7 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elasti
     sol = _run(opt, m, data, t0, build, check=options.check_unique and not elastic and plan is None)
     if data.pooled and not elastic and sol.runs:
         sol.pay = canonical_pay(data, sol.runs, sol.gets, options)
+        _check_plan(data, sol)
     return sol
 
 

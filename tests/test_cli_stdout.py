@@ -109,3 +109,9 @@ def test_invalid_input_prints_nothing_on_stdout(tmp_path: Path) -> None:
     proc = consortium("solve", write(tmp_path, "bad.yaml", {"name": "x"}), "--json")
     assert proc.returncode == 2 and proc.stdout == ""
     assert "missing required key 'members'" in proc.stderr
+
+
+def test_threads_above_the_cores_is_a_usage_error() -> None:
+    proc = consortium("solve", str(INSTANCES / "teaching-two-labs.yaml"), "--threads", "1000000", "--json")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "this machine's cores" in proc.stderr

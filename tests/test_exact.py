@@ -231,3 +231,26 @@ def test_cli_allocate_never_exits_1_on_these(tmp_path):
         path = tmp_path / f"case{k}.yaml"
         path.write_text(yaml.safe_dump(doc), encoding="utf-8")
         assert main(["allocate", str(path), "--json", "--workers", "1"]) == 0
+
+
+# --- the solution checker (optimizer/check.py) against the reference's constraints ---------------
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(instances(), st.randoms(use_true_random=False))
+def test_checker_agrees_with_reference_on_any_plan(doc, rnd):
+    """Under lead funding, the checker accepts exactly the plans the reference finds feasible
+    (pooled plans need a payment split, checked through the solver's own plans above)."""
+    from optimizer.check import violations
+    from optimizer.tables import derive
+    assume(small_enough(doc))
+    inst = optimizer.load_instance(doc)
+    for design in ("consortium", "silo", "variant"):
+        variant, settings_ = inst.design(design)
+        data = derive(variant, settings_, design)
+        if data.pooled:
+            continue
+        p = reference.problem(doc, design)
+        plans = list(reference.all_plans(p))
+        for runs, gets in rnd.sample(plans, min(60, len(plans))):
+            assert (not violations(data, runs, gets)) == reference.feasible(p, runs, gets), (design, runs, gets)

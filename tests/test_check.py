@@ -1,0 +1,58 @@
+"""The solution checker names each broken row, and a plan the solver gets wrong is never reported."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import optimizer
+from optimizer.check import violations
+from optimizer.tables import derive
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TWO = {"name": "t", "accelerators": {"H100": {"throughput": 1.0}},
+       "members": {"a": {"budget": 100, "price": 1, "fleet": {"H100": 1}, "needs": ["y"]},
+                   "b": {"budget": 5, "price": 1, "needs": ["x"], "publishes": False}},
+       "workstreams": {"x": {"compute": 50, "replicas": 2}, "y": {"compute": 30, "requires": ["x"]}},
+       "defaults": {"hours": 40}}
+
+
+def data(doc=TWO, design="consortium"):
+    inst = optimizer.load_instance(doc)
+    variant, settings = inst.design(design)
+    return derive(variant, settings, design)
+
+
+def test_each_row_is_named():
+    """a running only y lacks its prerequisite x, and b's need x is unmet. a running y and x uses
+    30 + 50 = 80 of 40 fleet-hours; x runs once of the 2 replicas wanted; a adopting x while
+    running it has x twice, and from nobody else. b running x itself spends 50 of its 5."""
+    d = data()
+    assert set(violations(d, [("a", "y", "H100")], [])) == {
+        "(2) b needs x but neither runs nor adopts it", "(3) a has y but not its prerequisite x"}
+    broken = violations(d, [("a", "y", "H100"), ("a", "x", "H100")], [("b", "x"), ("a", "x")])
+    assert "(1) a has x 2 times (runs and adopts at most once in all)" in broken
+    assert "(4) a adopts x but no other publishing member runs it" in broken
+    assert "(5) x runs 1 time(s), 2 wanted (replicas)" in broken
+    assert "(7) a's H100 fleet is used 80 of 40 hours" in broken
+    assert set(violations(d, [("b", "x", "rented")], [])) == {
+        "(2) a needs y but neither runs nor adopts it", "(6) b spends 50 of its budget 5",
+        "(5) x runs 1 time(s), 2 wanted (replicas)"}
+
+
+def test_a_plan_that_fits_passes():
+    d = data({**TWO, "workstreams": {"x": {"compute": 5}, "y": {"compute": 30, "requires": ["x"]}}})
+    assert violations(d, [("a", "x", "H100"), ("a", "y", "H100")], [("b", "x")]) == []
+
+
+def test_solver_blind_spot_is_numerical_trouble_not_a_plan(tmp_path):
+    """compute 6e14 at price 2 puts 1.2e15 in the budget rows: HiGHS treats it as infinite and
+    returns 'optimal, nothing run'. The checker sees the needs unmet: exit 1, no plan."""
+    path = tmp_path / "big.yaml"
+    path.write_text("name: big\nmembers:\n  a: {budget: 1.0e+300, needs: [ev]}\n"
+                    "  b: {budget: 1.0e+300, needs: [ev]}\nworkstreams:\n  ev: {compute: 6.0e+14}\n")
+    proc = subprocess.run([sys.executable, "-m", "optimizer", "solve", str(path)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "numerical trouble" in proc.stderr and "(2) a needs ev but neither runs nor adopts it" in proc.stderr

@@ -241,7 +241,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     out_dir = _out_dir(args.out, "report", inst.slug, args.design)
     result = solve(inst, args.design, **_solver_kw(args))
     if args.json:
-        emit(json.dumps(result.to_dict(), indent=2))
+        emit(json_text(result.to_dict()))
     else:
         emit(summary_text(result))
     if out_dir is not None:
@@ -298,7 +298,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     results = solve_designs(inst, args.designs, executor=Executor(workers=args.workers), **_solver_kw(args))
     table = comparison_table(results, len(inst.spec.members))
     if args.json:
-        emit(json.dumps(table.to_dict("records"), indent=2))
+        emit(json_text(table.to_dict("records")))
     else:
         emit(f"{inst.name}: {len(results)} designs")
         emit(comparison_text(table, dict(inst.spec.units)))
@@ -336,7 +336,7 @@ def cmd_allocate(args: argparse.Namespace) -> int:
                            time_limit=args.time_limit)
     docs = [a.to_dict() for a in allocations]
     if args.json:
-        emit(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
+        emit(json_text(docs[0] if len(docs) == 1 else docs))
     else:
         emit("\n\n".join(allocation_text(a, dict(inst.spec.units)) for a in allocations))
     if out_dir is not None:
@@ -373,7 +373,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     sw = sweep(inst, args.designs, samples=args.samples, seed=args.seed,
                executor=Executor(workers=args.workers, scheduler=args.scheduler), time_limit=args.time_limit)
     if args.json:
-        emit(json.dumps(sw.to_dict(), indent=2))
+        emit(json_text(sw.to_dict()))
     else:
         emit(sweep_text(sw))
     if out_dir is not None:
@@ -385,6 +385,22 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 COMMANDS = {"sweep": cmd_sweep, "validate": cmd_validate, "solve": cmd_solve, "compare": cmd_compare, "report": cmd_report,
             "allocate": cmd_allocate}
+
+
+def _finite(x):
+    """JSON has no NaN or Infinity: a non-finite number (pandas' missing value) becomes null."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    return x
+
+
+def json_text(doc) -> str:
+    """The one JSON object (or list) a command prints with --json: strict JSON, always."""
+    return json.dumps(_finite(doc), indent=2, allow_nan=False)
 
 
 _results = None  # where emit() writes: the process's real stdout while main() runs

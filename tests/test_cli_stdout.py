@@ -36,9 +36,14 @@ def consortium(*args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, timeout=600)
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def one_json_object(out: str):
-    """The whole of stdout is one JSON value (json.loads rejects anything before or after it)."""
-    return json.loads(out)
+    """The whole of stdout is one strict JSON value: json.loads rejects anything before or after
+    it, and NaN/Infinity (which Python would otherwise accept) are refused too."""
+    return json.loads(out, parse_constant=_no_constant)
 
 
 def write(tmp_path: Path, name: str, doc: dict) -> str:
@@ -77,6 +82,13 @@ def test_solve_json_stopped_by_a_limit(tmp_path: Path) -> None:
     assert proc.returncode == {"feasible": 0, "no_solution": 4}[doc["status"]]
     if doc["status"] == "feasible":
         assert doc["mip_gap"] is not None and doc["unique"] is None
+
+
+def test_compare_json_with_infeasible_designs_is_strict_json() -> None:
+    """Infeasible designs have no savings: null in the JSON, never NaN."""
+    proc = consortium("compare", str(INSTANCES / "infeasible-budget.yaml"), "--json", "--workers", "1")
+    rows = one_json_object(proc.stdout)
+    assert proc.returncode == 0 and rows[0]["status"] == "infeasible" and rows[0]["savings_pct"] is None
 
 
 def test_compare_json() -> None:

@@ -100,6 +100,8 @@ def _solve_or_diagnose(spec, data: ModelData, options: SolverOptions) -> tuple[S
     if findings:
         return Solution("infeasible", None, None, None, termination="pre-solve check"), findings
     sol = solve_data(data, options)
+    if sol.trouble:
+        return sol, [Finding("numerical", sol.trouble)]
     if sol.status != "infeasible":
         return sol, []
     elastic = solve_data(data, replace(options, check_unique=False), elastic=True)

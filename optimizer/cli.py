@@ -18,7 +18,6 @@ from . import __version__
 from .api import comparison_table, solve, solve_designs
 from .execution import Executor, default_workers
 from .errors import InputError, LimitReached
-from .solver import NumericalTrouble
 from .instance import load_instance
 from .results import PLAN_WORDS, Result
 
@@ -225,6 +224,8 @@ def summary_text(r: Result) -> str:
     elif r.status == "infeasible":
         lines.append("  the plan cannot work:" if r.diagnosis else "  (no diagnosis available)")
         lines += [f"  - {f['message']}" for f in r.diagnosis]
+    elif r.status == "no_solution" and r.diagnosis:
+        lines += [f"  {f['message']}" for f in r.diagnosis]
     elif r.status == "no_solution":
         lines.append("  no plan found within the limits; raise --time-limit or relax --mip-gap")
     return "\n".join(lines)
@@ -469,9 +470,6 @@ def _run(args: argparse.Namespace) -> int:
     except LimitReached as exc:
         print(f"consortium: {exc}", file=sys.stderr)
         return EXIT_NO_SOLUTION
-    except NumericalTrouble as exc:
-        print(f"consortium: {exc}", file=sys.stderr)
-        return EXIT_INTERNAL
     except BrokenPipeError:  # e.g. piped into `head`: not an error of ours
         sys.stderr.close()
         return EXIT_OK

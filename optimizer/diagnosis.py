@@ -37,7 +37,7 @@ UNMET_PENALTY = 10.0
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # no_runner | cannot_obtain | replicas | budget | capacity | unmet_need | required_runs
+    kind: str  # no_runner | cannot_obtain | replicas | budget | capacity | unmet_need | required_runs | numerical
     message: str
     member: str | None = None
     workstream: str | None = None

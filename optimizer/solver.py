@@ -71,6 +71,7 @@ class Solution:
     objectives: dict[str, float] = field(default_factory=dict)  # value of each objective, in order
     unique: bool | None = None  # the plan is the only one with these objective values (None: not known)
     alternative: tuple[list, list] | None = None  # (runs, gets) of another plan as good, when not unique
+    trouble: str | None = None  # why the solver's plan failed the checker (then status no_solution)
 
 
 @contextlib.contextmanager
@@ -275,25 +276,32 @@ def check_unique(opt: Highs, m: pyo.ConcreteModel, values: dict[str, float], pla
 
 
 class NumericalTrouble(RuntimeError):
-    """HiGHS' account of a plan disagrees with the plan itself: never reported as a result."""
+    """HiGHS' account of a plan disagrees with the contract or with the plan itself."""
 
 
-def _check_plan(data: ModelData, sol: Solution) -> None:
-    """No plan is reported unless it meets every row of the contract (:mod:`optimizer.check`)
-    and HiGHS' objective values are the plan's own, both recomputed from the data."""
+def plan_trouble(data: ModelData, sol: Solution) -> str | None:
+    """Why the solver's plan cannot be reported, or None: every row of the contract
+    (:mod:`optimizer.check`) and every objective value, recomputed from the data."""
     broken = violations(data, sol.runs, sol.gets, sol.pay if data.pooled else None)
     if broken:
         more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
-        raise NumericalTrouble(
-            "numerical trouble: the solver's plan breaks the contract: " + "; ".join(broken[:3]) + more
-            + ". No plan is reported. Numbers that differ by more than about 1e12 within one budget, "
-            "capacity or objective are beyond the solver's precision: write compute and money in "
-            "larger units.")
+        return ("numerical trouble: the solver's plan breaks the contract: " + "; ".join(broken[:3]) + more
+                + ". No plan is reported. Numbers that differ by more than about 1e12 within one budget, "
+                "capacity or objective are beyond the solver's precision: write compute and money in "
+                "larger units.")
     own = data.plan_objectives(sol.runs, sol.gets)
     for name, value in sol.objectives.items():
         if abs(own[name] - value) > 1e-6 * max(1.0, abs(own[name])):
-            raise NumericalTrouble(f"numerical trouble: the solver reports {name} {value:.10g} for a plan "
-                                   f"whose {name} is {own[name]:.10g}; no plan is reported")
+            return (f"numerical trouble: the solver reports {name} {value:.10g} for a plan whose {name} is "
+                    f"{own[name]:.10g}. No plan is reported.")
+    return None
+
+
+def _untrusted(sol: Solution, trouble: str) -> Solution:
+    """A solve whose plan failed the checker: no plan, status no_solution, the reason kept."""
+    return Solution("no_solution", None, None, None, variables=sol.variables, constraints=sol.constraints,
+                    build_seconds=sol.build_seconds, seconds=sol.seconds, highs_seconds=sol.highs_seconds,
+                    termination=trouble, trouble=trouble)
 
 
 def _run(opt: Highs, m: pyo.ConcreteModel, data: ModelData, t0: float, build: float,
@@ -312,8 +320,10 @@ def _run(opt: Highs, m: pyo.ConcreteModel, data: ModelData, t0: float, build: fl
         sol.runs, sol.gets = _plan(m)
         if data.pooled:
             sol.pay = {k: max(0.0, m.pay[k].value) for k in m.PAY if m.pay[k].value > 1e-9}
-        if m.variant == "plain":
-            _check_plan(data, sol)
+        trouble = plan_trouble(data, sol) if m.variant == "plain" else None
+        if trouble:
+            TIMINGS["highs"] += highs_seconds
+            return _untrusted(sol, trouble)
         if m.variant == "elastic":
             for name in ("budget_short", "hours_short", "unmet", "runs_short"):
                 if hasattr(m, name):
@@ -353,8 +363,13 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elasti
     _hand_over(opt, m)
     sol = _run(opt, m, data, t0, build, check=options.check_unique and not elastic and plan is None)
     if data.pooled and not elastic and sol.runs:
-        sol.pay = canonical_pay(data, sol.runs, sol.gets, options)
-        _check_plan(data, sol)
+        try:
+            sol.pay = canonical_pay(data, sol.runs, sol.gets, options)
+        except NumericalTrouble as exc:
+            return _untrusted(sol, str(exc))
+        trouble = plan_trouble(data, sol)
+        if trouble:
+            return _untrusted(sol, trouble)
     return sol
 
 

@@ -1,6 +1,7 @@
 """The solution checker names each broken row, and a plan the solver gets wrong is never reported."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -48,11 +49,15 @@ def test_a_plan_that_fits_passes():
 
 def test_solver_blind_spot_is_numerical_trouble_not_a_plan(tmp_path):
     """compute 6e14 at price 2 puts 1.2e15 in the budget rows: HiGHS treats it as infinite and
-    returns 'optimal, nothing run'. The checker sees the needs unmet: exit 1, no plan."""
+    returns 'optimal, nothing run'. The checker sees the needs unmet: no_solution (exit 4), no
+    plan, and the reason in the diagnosis."""
     path = tmp_path / "big.yaml"
     path.write_text("name: big\nmembers:\n  a: {budget: 1.0e+300, needs: [ev]}\n"
                     "  b: {budget: 1.0e+300, needs: [ev]}\nworkstreams:\n  ev: {compute: 6.0e+14}\n")
-    proc = subprocess.run([sys.executable, "-m", "optimizer", "solve", str(path)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "optimizer", "solve", str(path), "--json"], capture_output=True,
                           text=True, cwd=ROOT, timeout=120)
-    assert proc.returncode == 1 and proc.stdout == ""
-    assert "numerical trouble" in proc.stderr and "(2) a needs ev but neither runs nor adopts it" in proc.stderr
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 4 and doc["status"] == "no_solution" and doc["runs"] == []
+    (finding,) = doc["diagnosis"]
+    assert finding["kind"] == "numerical"
+    assert "(2) a needs ev but neither runs nor adopts it" in finding["message"]

@@ -3,6 +3,7 @@ code of the spec (0, 2, 3 or 4) and never with a traceback or an internal error.
 from __future__ import annotations
 
 import copy
+import os
 import math
 from pathlib import Path
 
@@ -63,7 +64,8 @@ def mutated(draw):
     return doc
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "120")), deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc=mutated())
 def test_mutated_instances_only_exit_with_spec_codes(doc, tmp_path, capsys):
     path = tmp_path / "mutated.yaml"

@@ -139,6 +139,9 @@ def _status(doc: dict) -> Status:
     if s == "infeasible":
         return Status("bad", "INFEASIBLE", "No plan meets every member's needs within every budget and "
                                            "fleet capacity. The tables below show the inputs only.")
+    if any(isinstance(f, dict) and f.get("kind") == "numerical" for f in doc.get("diagnosis") or []):
+        return Status("bad", "NO SOLUTION", "The solver returned a plan that breaks the contract (numerical "
+                                            "trouble), so none is reported; see the diagnosis.")
     return Status("bad", "NO SOLUTION", "The solver's limits were reached before any plan was found. "
                                         "Try a longer time limit.")
 

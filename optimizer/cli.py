@@ -43,32 +43,28 @@ def _fraction(text: str) -> float:
     return x
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, low: int, high: int | None = None, why: str = "") -> int:
     try:
         x = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if x < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    if x < low or (high is not None and x > high):
+        span = f">= {low}" if high is None else f"from {low} to {high}{why}"
+        raise argparse.ArgumentTypeError(f"expected a whole number {span}, got {text!r}")
     return x
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, 1)
 
 
 def _threads(text: str) -> int:
-    x = _positive_int(text)
-    cores = os.cpu_count() or 1
-    if x > cores:  # more threads than cores only slows HiGHS down (1,000 threads: 6x slower)
-        raise argparse.ArgumentTypeError(f"expected at most {cores} (this machine's cores), got {text!r}")
-    return x
+    # more threads than cores only slows HiGHS down (1,000 threads: 6x slower)
+    return _whole(text, 1, os.cpu_count() or 1, " (this machine's cores)")
 
 
 def _seed(text: str) -> int:
-    try:
-        x = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= x <= 2**31 - 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2147483647, got {text!r}")
-    return x
+    return _whole(text, 0, 2**31 - 1)
 
 
 def _add_solver_options(p: argparse.ArgumentParser, unique: bool = True) -> None:

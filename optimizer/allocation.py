@@ -26,8 +26,10 @@ import highspy
 import numpy as np
 
 from .execution import Executor
+from .formatting import clean
 from .game import CoalitionGame, all_masks, coalition_values, factorial_weights, members_of, popcount
 from .instance import Instance, load_instance
+from .scaling import power_of_two_unit
 from .errors import UsageError
 from .solver import SolverOptions, solve_data
 
@@ -58,8 +60,8 @@ class Allocation:
             "in_core": self.in_core,
             "objection": self.objection,
             "allocation": [
-                {"member": m, "standalone": round(float(s), 6), "allocated": round(float(a), 6),
-                 "savings": round(float(s - a), 6), "std_error": None if e is None else round(float(e), 6)}
+                {"member": m, "standalone": clean(float(s)), "allocated": clean(float(a), like=s),
+                 "savings": clean(float(s - a), like=s), "std_error": None if e is None else clean(float(e), like=s)}
                 for m, s, a, e in zip(self.members, self.standalone, self.allocated, self.std_error)],
             "notes": self.notes,
             "coalitions_solved": self.coalitions_solved,
@@ -113,7 +115,8 @@ def least_core(values: dict[int, float], n: int) -> tuple[list[float], float, in
     """(x, epsilon, coalitions used) by constraint generation with exact separation."""
     grand = (1 << n) - 1
     M = incidence(n)
-    c = np.array([values[m] for m in all_masks(n)])
+    unit = power_of_two_unit(values.values())  # the LP in numbers near 1, whatever the compute unit
+    c = np.array([values[m] for m in all_masks(n)]) / unit
     proper = np.array([0 < m < grand for m in all_masks(n)])
     active = [1 << i for i in range(n)]
     inf = highspy.kHighsInf
@@ -130,7 +133,7 @@ def least_core(values: dict[int, float], n: int) -> tuple[list[float], float, in
         excess[~proper] = -inf
         worst = int(np.argmax(excess))
         if excess[worst] <= TOL * max(1.0, abs(c[grand])) or worst in active:
-            return list(x), float(eps), len(active)
+            return list(x * unit), float(eps * unit), len(active)
         active.append(worst)
 
 
@@ -138,7 +141,8 @@ def nucleolus(values: dict[int, float], n: int) -> list[float]:
     """The nucleolus of the cost game (minimises the largest excesses lexicographically)."""
     grand = (1 << n) - 1
     M = incidence(n)
-    c = np.array([values[m] for m in all_masks(n)])
+    unit = power_of_two_unit(values.values())
+    c = np.array([values[m] for m in all_masks(n)]) / unit
     inf = highspy.kHighsInf
     fixed: dict[int, float] = {}  # coalition -> its settled excess
     free = [s for s in all_masks(n) if 0 < s < grand]
@@ -165,14 +169,14 @@ def nucleolus(values: dict[int, float], n: int) -> list[float]:
         basis = np.array(span)
         free = [s for s in free if s not in fixed
                 and np.linalg.matrix_rank(np.vstack([basis, M[s]])) > rank]
-    return list(x)
+    return list(x * unit)
 
 
 def core_objection(x: list[float], values: dict[int, float], n: int) -> tuple[int, float] | None:
     """The coalition with the largest excess x(S) - c(S) among known values, if positive."""
     grand = (1 << n) - 1
     xs = np.asarray(x)
-    worst, worst_excess = None, TOL * max(1.0, abs(values.get(grand, 1.0)))
+    worst, worst_excess = None, TOL * max(abs(v) for v in values.values())  # relative: any compute unit
     for mask, v in values.items():
         if 0 < mask < grand:
             excess = float(xs[[i for i in range(n) if mask >> i & 1]].sum() - v)
@@ -225,8 +229,8 @@ def _grand_coalition_against_plan(game: CoalitionGame, time_limit: float | None)
     if plan.status not in ("optimal", "feasible"):
         return None, [f"the design has no feasible plan ({plan.status}); c(N) = {grand:.6g} prices what the "
                       f"members cannot do together at the penalty"]
-    total = round(game.data.plan_compute(plan.runs, plan.gets), 6)
-    if abs(total - grand) <= 1e-6 * max(1.0, abs(total)):
+    total = clean(game.data.plan_compute(plan.runs, plan.gets))
+    if abs(total - grand) <= 1e-6 * abs(total):
         return total, []
     return total, [f"c(N) = {grand:.6g} is below the design's total_compute {total:.6g}: leaving some needs "
                    f"unmet (or required runs short) at {game.unmet_penalty:g} x their compute is cheaper than "
@@ -265,8 +269,8 @@ def _allocate_one(game: CoalitionGame, inst: Instance, design: str, method: str,
         std_error=std_error, in_core=objection is None,
         objection=None if objection is None else {
             "coalition": members_of(objection[0], names),
-            "pays": round(sum(x[i] for i in range(n) if objection[0] >> i & 1), 6),
-            "alone": values[objection[0]], "excess": round(objection[1], 6)},
+            "pays": clean(sum(x[i] for i in range(n) if objection[0] >> i & 1)),
+            "alone": values[objection[0]], "excess": clean(objection[1], like=values[objection[0]])},
         notes=notes, coalitions_solved=len(game.cache) - 1)
 
 

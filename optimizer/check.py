@@ -4,9 +4,9 @@ The solver works on its own copy of the numbers, with its own tolerances, and tr
 large coefficients as infinite; nothing it returns is trusted. :func:`violations` recomputes
 every constraint of the contract (1-7, 6' under pooled funding) for a plan from the
 :class:`~optimizer.tables.ModelData` numbers alone and names each row that does not hold.
-A row holds when ``lhs <= rhs + TOLERANCE * max(1, |lhs terms|, |rhs|)``: a relative
-tolerance of 1e-6 on the size of the numbers in the row (HiGHS' own feasibility tolerance
-is 1e-7 on its scaled rows).
+A row holds when ``lhs <= rhs + TOLERANCE * max(|lhs terms|, |rhs|)``: a relative
+tolerance of 1e-6 on the size of the numbers in the row, whatever their unit (HiGHS' own
+feasibility tolerance is 1e-7 on rows it has scaled to numbers near 1).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ TOLERANCE = 1e-6
 
 
 def _fits(lhs: list[float], rhs: float) -> bool:
-    size = max([1.0, abs(rhs)] + [abs(x) for x in lhs])
+    size = max([abs(rhs)] + [abs(x) for x in lhs])
     return math.fsum(lhs) <= rhs + TOLERANCE * size
 
 
@@ -56,7 +56,7 @@ def violations(d: ModelData, runs, gets, pay: dict | None = None) -> list[str]:
     if d.pooled:  # (6')
         pay = pay or {}
         for (i, w), amount in pay.items():
-            if amount > TOLERANCE * max(1.0, amount) and not has.get((i, w)):
+            if amount > 0 and not has.get((i, w)):
                 out.append(f"(6') {i} pays {amount:.6g} towards {w} without having it")
         for w in d.workstreams:
             cost = [d.cost[i, w] for i, v, _ in runs if v == w]

@@ -16,7 +16,8 @@ from typing import Sequence
 
 from . import __version__
 from .api import comparison_table, solve, solve_designs
-from .execution import Executor, default_workers
+from .execution import Executor, default_workers, scheduler_address
+from .formatting import num
 from .errors import InputError, LimitReached
 from .instance import load_instance
 from .results import PLAN_WORDS, Result
@@ -54,10 +55,6 @@ def _whole(text: str, low: int, high: int | None = None, why: str = "") -> int:
     return x
 
 
-def _positive_int(text: str) -> int:
-    return _whole(text, 1)
-
-
 def _threads(text: str) -> int:
     # more threads than cores only slows HiGHS down (1,000 threads: 6x slower)
     return _whole(text, 1, os.cpu_count() or 1, " (this machine's cores)")
@@ -65,6 +62,29 @@ def _threads(text: str) -> int:
 
 def _seed(text: str) -> int:
     return _whole(text, 0, 2**31 - 1)
+
+
+def _workers(text: str) -> int:
+    return _whole(text, 1, default_workers(), " (this machine's cores)")
+
+
+MAX_SWEEP_SAMPLES = 10_000        # each sample solves every design: 10,000 x 10 designs is hours already
+MAX_SHAPLEY_SAMPLES = 1_000_000   # member orders; each costs up to n coalition solves (mostly cached)
+
+
+def _sweep_samples(text: str) -> int:
+    return _whole(text, 1, MAX_SWEEP_SAMPLES)
+
+
+def _shapley_samples(text: str) -> int:
+    return _whole(text, 1, MAX_SHAPLEY_SAMPLES)
+
+
+def _scheduler(text: str) -> str:
+    try:
+        return scheduler_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_solver_options(p: argparse.ArgumentParser, unique: bool = True) -> None:
@@ -112,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", nargs="?", const="", default=None, metavar="DIR",
                    help="also write a comparison report directory (default DIR: "
                         "reports/<instance-slug>-compare/); put it after FILE")
-    p.add_argument("--workers", type=_positive_int, default=None,
+    p.add_argument("--workers", type=_workers, default=None,
                    help=f"parallel solves (default: all cores, here {default_workers()})")
     _add_solver_options(p)
 
@@ -122,12 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", action="append", dest="methods", metavar="M",
                    choices=["shapley", "least-core", "nucleolus", "proportional"],
                    help="shapley (default), least-core, nucleolus or proportional; repeatable")
-    p.add_argument("--samples", type=_positive_int, default=2000,
-                   help="member orders for Monte Carlo Shapley above 12 members (default 2000)")
-    p.add_argument("--seed", type=int, default=0, help="random seed for Monte Carlo Shapley")
+    p.add_argument("--samples", type=_shapley_samples, default=2000,
+                   help=f"member orders for Monte Carlo Shapley above 12 members (default 2000, at most "
+                        f"{MAX_SHAPLEY_SAMPLES:,})")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed for Monte Carlo Shapley")
     p.add_argument("--unmet-penalty", type=_positive_float, default=3.0, metavar="X",
                    help="price of a need a coalition cannot meet, in multiples of its compute (default 3)")
-    p.add_argument("--workers", type=_positive_int, default=None,
+    p.add_argument("--workers", type=_workers, default=None,
                    help=f"parallel coalition solves (default: all cores, here {default_workers()})")
     p.add_argument("--json", action="store_true", help="print the allocation object(s) as JSON")
     p.add_argument("--out", nargs="?", const="", default=None, metavar="DIR",
@@ -138,11 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--design", action="append", dest="designs", metavar="NAME",
                    help="design to include (repeatable; default: all, silo included)")
-    p.add_argument("--samples", type=_positive_int, default=100, help="Latin-hypercube samples (default 100)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--workers", type=_positive_int, default=None,
+    p.add_argument("--samples", type=_sweep_samples, default=100,
+                   help=f"Latin-hypercube samples (default 100, at most {MAX_SWEEP_SAMPLES:,})")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    p.add_argument("--workers", type=_workers, default=None,
                    help=f"local worker processes (default: all cores, here {default_workers()})")
-    p.add_argument("--scheduler", metavar="ADDRESS",
+    p.add_argument("--scheduler", metavar="ADDRESS", type=_scheduler,
                    help="run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--json", action="store_true", help="print the summaries as JSON")
     p.add_argument("--out", nargs="?", const="", default=None, metavar="DIR",
@@ -165,11 +187,7 @@ def text_table(rows: list[list[str]], left: int = 1) -> list[str]:
     return lines
 
 
-def fmt(x: float | None, unit: str = "") -> str:
-    if x is None:
-        return "n/a"
-    text = f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4g}"
-    return f"{text} {unit}".rstrip()
+fmt = num  # one number format for the terminal and the reports
 
 
 def objectives_text(objectives: dict, units: dict) -> str:

@@ -7,7 +7,10 @@ does not depend on how many workers ran them.
 from __future__ import annotations
 
 import os
+import re
+import socket
 import sys
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Iterable, Sequence
 
@@ -78,11 +81,60 @@ class Executor:
             from .errors import UsageError
             raise UsageError("--scheduler needs the 'distributed' package "
                              "(pip install 'consortium-optimizer[dask]')") from exc
-        with Client(self.scheduler) as client:
+        with connect(self.scheduler, Client) as client:
             futures = client.map(fn, tasks, pure=False)
             index = {f.key: k for k, f in enumerate(futures)}
             for fut in dask_completed(futures):
                 done(index[fut.key], fut.result())
+
+
+SCHEDULER_TIMEOUT = 15.0  # seconds to reach a Dask scheduler and hear back from it
+
+_ADDRESS = re.compile(r"^(?:(tcp|tls)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)"
+                      r":([0-9]{1,5})$")
+
+
+def scheduler_address(text: str) -> str:
+    """'tcp://host:port' (or tls://, or plain host:port) with a port from 1 to 65535; ValueError else."""
+    match = _ADDRESS.match(text.strip())
+    if not match or not 0 < int(match.group(3)) < 65536:
+        raise ValueError(f"expected a Dask scheduler address such as tcp://10.0.0.5:8786, got {text!r}")
+    return f"{match.group(1) or 'tcp'}://{match.group(2)}:{int(match.group(3))}"
+
+
+def connect(address: str, client_class: Callable, timeout: float = SCHEDULER_TIMEOUT):
+    """A Dask client of the scheduler at ``address``, or a UsageError within ``timeout`` seconds.
+
+    Dask's own connect timeout does not cover its handshake: a port that accepts TCP but is no
+    scheduler (an HTTP server, say) kept the client waiting for minutes. So a plain TCP connect
+    comes first (nothing listening: a clear message at once) and the client is made in a thread
+    that is given up on after ``timeout``.
+    """
+    from .errors import UsageError
+    _, _, rest = address.partition("://")
+    host, _, port = rest.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise UsageError(f"--scheduler {address}: cannot connect ({exc.strerror or exc}); is a Dask scheduler "
+                         "running there?") from None
+    box: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            box["client"] = client_class(address, timeout=timeout)
+        except BaseException as exc:  # noqa: BLE001 - reported below, in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=attempt, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout + 2)
+    if "client" in box:
+        return box["client"]
+    why = box.get("error")
+    raise UsageError(f"--scheduler {address}: " + (
+        f"no Dask scheduler answered ({type(why).__name__}: {why})" if why is not None else
+        f"something accepts connections there but did not answer as a Dask scheduler within {timeout:g} s"))
 
 
 def chunks(items: Iterable[Any], size: int) -> list[list[Any]]:

@@ -21,6 +21,7 @@ import math
 from typing import Iterable
 
 from .errors import LimitReached
+from .formatting import clean
 from .instance import Instance
 from .model import build_model
 from .solver import SolverOptions, _hand_over, _new_solver, solve_stages
@@ -97,7 +98,7 @@ class CoalitionGame:
         unmet = math.fsum([d.compute[k] for k in m.unmet if m.unmet[k].value > 0.5]
                           + [round(m.runs_short[w].value) * min(d.compute[i, w] for i in d.members)
                              for w in getattr(m, "runs_short", ())])
-        return round(d.plan_compute(runs, gets) + self.unmet_penalty * unmet, 6)
+        return clean(d.plan_compute(runs, gets) + self.unmet_penalty * unmet)
 
     def value(self, mask: int) -> float:
         if mask not in self.cache:

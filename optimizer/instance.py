@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import os
 import re
 import unicodedata
@@ -11,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import InputError
+from .errors import InputError, Problem
+from .scaling import MAX_RANGE, range_problems
 from .schema import BUILTIN_DESIGNS, Design, InstanceFile
+from .tables import derive
 from .validate import deep_merge, did_you_mean, validate_document
 from .yamlsource import SourceMap, parse_yaml, read_text
 
@@ -84,7 +87,54 @@ def _build(data: dict, source: SourceMap, origin: str, content_hash: str) -> Ins
         name: InstanceFile.model_validate(deep_merge(base, d.overrides))
         for name, d in spec.designs.items() if d.overrides
     }
-    return Instance(spec=spec, source=origin, content_hash=content_hash, raw=data, variants=variants)
+    inst = Instance(spec=spec, source=origin, content_hash=content_hash, raw=data, variants=variants)
+    problems = magnitude_problems(inst, source)
+    if problems:
+        raise InputError(problems)
+    return inst
+
+
+def magnitude_problems(inst: Instance, source: SourceMap) -> list[Problem]:
+    """Numbers no choice of units can put into one model (:func:`optimizer.scaling.range_problems`),
+    located at the figures the user wrote (one problem per figure)."""
+    out: dict[tuple[int, int], Problem] = {}
+    for name in inst.design_names:
+        spec, settings = inst.design(name)
+        for kind, big, big_value, small, small_value in range_problems(derive(spec, settings, name)):
+            where = f" (design {name!r})" if spec is not inst.spec else ""
+            at = _written_at(spec, big)
+            if not math.isfinite(big_value):
+                message = f"{_figure(spec, big)} overflows (it is too large to compute with){where}"
+            else:
+                line = source.locate(_written_at(spec, small))[0]
+                unit = spec.units.compute if kind == "compute" else spec.units.money
+                message = (f"{_figure(spec, big)} is {big_value:.6g} but {_figure(spec, small)} (line {line}) is "
+                           f"{small_value:.6g}{where}: {kind} figures more than {MAX_RANGE:.0e} apart cannot "
+                           f"share one unit within the solver's precision; check that both are in {unit}")
+            out.setdefault(source.locate(at), source.problem(at, message))
+    return sorted(out.values())
+
+
+def _written_at(spec: InstanceFile, key: tuple) -> tuple:
+    """The key path of the number behind a ModelData entry ('compute'|'cost', i, w) or ('budget', i)."""
+    if key[0] == "budget":
+        return ("members", key[1], "budget")
+    kind, i, w = key
+    estimate = spec.members[i].estimates.get(w)
+    if estimate is not None and getattr(estimate, kind) is not None:
+        return ("members", i, "estimates", w, kind)
+    if estimate is not None and estimate.compute is not None:
+        return ("members", i, "estimates", w, "compute")
+    return ("workstreams", w, "compute")
+
+
+def _figure(spec: InstanceFile, key: tuple) -> str:
+    if key[0] == "budget":
+        return f"{key[1]}'s budget"
+    kind, i, w = key
+    if kind == "cost":
+        return f"what {w} costs {i} (compute x price)"
+    return f"{w}'s compute" if _written_at(spec, key)[0] == "workstreams" else f"{i}'s estimate of {w}'s compute"
 
 
 def parse_instance(text: str, file: str = "<string>") -> Instance:

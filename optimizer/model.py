@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also load every plugin (~0.25 s)
 
+from .scaling import Scale
 from .tables import ModelData
 
 
@@ -52,8 +53,9 @@ class Numbers:
     initialised from them, so that a persistent model can be re-solved with other numbers of
     the same structure (sweeps) without being rebuilt."""
 
-    def __init__(self, m: pyo.ConcreteModel, d: ModelData, mutable: bool):
+    def __init__(self, m: pyo.ConcreteModel, d: ModelData, mutable: bool, scale: Scale):
         self.mutable = mutable
+        self.scale = scale  # d is in model units already; set() converts later data alike
         # what the Params hold now (copies: the ModelData tables must not change under us)
         self._current = {name: dict(values) for name, values in coefficients(d).items()}
         for name, values in self._current.items():
@@ -64,12 +66,12 @@ class Numbers:
             setattr(self, name, values)
 
     def set(self, d: ModelData) -> None:
-        """New numbers, same structure (mutable models only).
+        """New numbers (in the user's units), same structure (mutable models only).
 
         Only changed entries are written; the keys come from a ModelData of the same
         structure, so Pyomo's per-item index and value checks are skipped (check=False).
         """
-        for name, values in coefficients(d).items():
+        for name, values in coefficients(self.scale.apply(d)).items():
             current = self._current[name]
             changed = {k: v for k, v in values.items() if current[k] != v}
             if changed:
@@ -303,13 +305,18 @@ def build_model(d: ModelData, variant: str = "plain", unmet_penalty: float = 3.0
     ``mutable=True`` keeps compute, cost, adoption, budget and fleet-hour numbers in mutable
     Params (:class:`Numbers`) so :class:`~optimizer.solver.PersistentProblem` can re-solve
     the same structure with other numbers.
+
+    The model is built in model units (:mod:`optimizer.scaling`): ``m.scale`` says what one unit
+    of compute, money and each capacity row's hours is in the user's units.
     """
     if variant not in VARIANTS:
         raise ValueError(f"unknown model variant {variant!r}")
     m = pyo.ConcreteModel(name=f"{d.instance} [{d.design_name}]")
     m.infeasible_rows = []
     m.variant = variant
-    m.num = Numbers(m, d, mutable)
+    m.scale = Scale.of(d)
+    d = m.scale.apply(d)
+    m.num = Numbers(m, d, mutable, m.scale)
     add_variables(m, d)
     if variant == "elastic":
         m.budget_short = pyo.Var(d.members, domain=pyo.NonNegativeReals)

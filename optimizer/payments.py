@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import pyomo.core as pyo
 
+from .scaling import Scale
 from .tables import ModelData
 
 
@@ -34,7 +35,9 @@ def priorities(data: ModelData, runs) -> dict[tuple[str, str], float]:
 
 
 def pay_model(data: ModelData, runs, gets) -> pyo.ConcreteModel:
-    """The payment LP of a fixed plan (module docstring)."""
+    """The payment LP of a fixed plan (module docstring), in model units (``m.scale``)."""
+    scale = Scale.of(data)
+    data = scale.apply(data)
     has = {(i, w) for i, w, _ in runs} | set(gets)
     run_cost: dict[str, float] = {}
     for i, w, _ in runs:
@@ -45,6 +48,7 @@ def pay_model(data: ModelData, runs, gets) -> pyo.ConcreteModel:
     keys = sorted(has, key=lambda k: (data.members.index(k[0]), data.workstreams.index(k[1])))
     weight = priorities(data, runs)
     m = pyo.ConcreteModel(name="pooled payments")
+    m.scale = scale
     m.PAY = pyo.Set(initialize=keys, dimen=2, ordered=True)
     m.pay = pyo.Var(m.PAY, domain=pyo.NonNegativeReals)
     m.covers = pyo.Constraint(sorted(run_cost, key=data.workstreams.index), rule=lambda m, w: sum(

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from .formatting import SIGNIFICANT, SOLVER_DIGITS, clean as _clean, fraction as _fraction
 from .solver import Solution
 from .tables import RENTED, ModelData
 
@@ -18,14 +19,6 @@ WORKSTREAM_COLUMNS = ["workstream", "runs", "run_by", "adopted_by", "run_compute
 # How a plan's uniqueness reads in tables and summaries (Result.unique / "unique" in the JSON).
 PLAN_WORDS = {True: "unique", False: "one of several", None: "not checked"}
 FLEET_COLUMNS = ["member", "accelerator", "capacity_hours", "used_hours", "utilisation"]
-
-
-def _clean(x: float | None) -> float | None:
-    """Round away solver noise (1e-9 of a unit) so files are stable across runs and platforms."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return None
-    r = round(float(x), 6)
-    return 0.0 if r == 0 else r
 
 
 @dataclass
@@ -74,7 +67,7 @@ class Result:
     def savings(self) -> float | None:
         if self.silo_compute is None or self.total_compute is None:
             return None
-        return _clean(self.silo_compute - self.total_compute)
+        return _clean(self.silo_compute - self.total_compute, like=self.silo_compute)
 
     @property
     def solved(self) -> bool:
@@ -141,14 +134,15 @@ def build_result(data: ModelData, sol: Solution, standalone: dict[str, float | N
                 adoptions.member == i, "cost"].sum()
         else:
             spent = runs.loc[runs.member == i, "cost"].sum() + adoptions.loc[adoptions.member == i, "cost"].sum()
-        members.append({"member": i, "budget": data.budget[i], "spent": _clean(spent),
+        members.append({"member": i, "budget": data.budget[i],
+                        "spent": _clean(spent, digits=SOLVER_DIGITS if data.pooled else SIGNIFICANT),
                         "standalone_compute": _clean(standalone.get(i))})
     members_df = pd.DataFrame(members, columns=MEMBER_COLUMNS)
     members_df["budget_utilisation"] = [
-        _clean(s / b) if s is not None and b > 0 else None for s, b in zip(members_df.spent, members_df.budget)]
+        _fraction(s / b) if s is not None and b > 0 else None for s, b in zip(members_df.spent, members_df.budget)]
     if data.pooled:
         members_df["paid_for_runs"] = [
-            _clean(sum(v for (j, _), v in sol.pay.items() if j == i)) if solved else None for i in data.members]
+            _clean(sum(v for (j, _), v in sol.pay.items() if j == i), digits=SOLVER_DIGITS) if solved else None for i in data.members]
     infeasible_alone = [i for i in data.members if standalone.get(i) is None]
     silo = None if infeasible_alone else _clean(sum(standalone[i] for i in data.members))
     if solved:
@@ -156,14 +150,14 @@ def build_result(data: ModelData, sol: Solution, standalone: dict[str, float | N
         money = _clean(data.plan_money(sol.runs, sol.gets))
         adoption_total = _clean(adoptions["compute"].sum())
         by_w = runs.groupby("workstream")["compute"]
-        duplicated = _clean(float((by_w.sum() - by_w.min()).sum())) if len(runs) else 0.0
+        duplicated = _clean(float((by_w.sum() - by_w.min()).sum()), like=float(by_w.sum().sum())) if len(runs) else 0.0
     else:
         total = money = adoption_total = duplicated = None
     return Result(
         workstreams=_workstream_table(data, runs, adoptions),
         fleets=_fleet_table(data, sol),
         instance=data.instance, design=data.design_name, status=sol.status,
-        mip_gap=_clean(sol.mip_gap) if solved else None,
+        mip_gap=_fraction(sol.mip_gap) if solved else None,
         total_compute=total, total_money=money, adoption_compute=adoption_total, duplicated_compute=duplicated,
         silo_compute=silo, runs=runs, adoptions=adoptions, members=members_df,
         standalone_infeasible=infeasible_alone, solve_seconds=sol.seconds + sol.build_seconds,
@@ -197,7 +191,7 @@ def _workstream_table(data: ModelData, runs: pd.DataFrame, adoptions: pd.DataFra
             "run_by": "; ".join(f"{a.member} ({a.accelerator})" for a in ran.itertuples()),
             "adopted_by": "; ".join(got.member),
             "run_compute": _clean(ran.compute.sum()), "adoption_compute": _clean(got.compute.sum()),
-            "duplicated_compute": _clean(ran.compute.sum() - ran.compute.min()) if len(ran) else 0.0,
+            "duplicated_compute": _clean(ran.compute.sum() - ran.compute.min(), like=ran.compute.sum()) if len(ran) else 0.0,
             "needed_by": "; ".join(needed), "replicas": data.replicas[w], "required": data.required[w],
         })
     return pd.DataFrame(rows, columns=WORKSTREAM_COLUMNS)
@@ -210,6 +204,6 @@ def _fleet_table(data: ModelData, sol: Solution) -> pd.DataFrame:
         if o != RENTED:
             used[i, o] += data.hours[i, w, o]
     rows = [{"member": i, "accelerator": h, "capacity_hours": _clean(cap), "used_hours": _clean(used[i, h]),
-             "utilisation": _clean(used[i, h] / cap) if cap > 0 else None}
+             "utilisation": _fraction(used[i, h] / cap) if cap > 0 else None}
             for (i, h), cap in data.capacity.items()]
     return pd.DataFrame(rows, columns=FLEET_COLUMNS)

@@ -21,6 +21,7 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 from .check import violations
 from .model import NO_LEVEL, build_model, varies
 from .payments import pay_model
+from .scaling import Scale
 from .tables import ModelData
 
 # HiGHS' own default (1e-4) could stop 0.01% above the optimum
@@ -279,19 +280,19 @@ class NumericalTrouble(RuntimeError):
     """HiGHS' account of a plan disagrees with the contract or with the plan itself."""
 
 
-def plan_trouble(data: ModelData, sol: Solution) -> str | None:
+def plan_trouble(data: ModelData, sol: Solution, scale: Scale = Scale()) -> str | None:
     """Why the solver's plan cannot be reported, or None: every row of the contract
     (:mod:`optimizer.check`) and every objective value, recomputed from the data."""
     broken = violations(data, sol.runs, sol.gets, sol.pay if data.pooled else None)
     if broken:
         more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
         return ("numerical trouble: the solver's plan breaks the contract: " + "; ".join(broken[:3]) + more
-                + ". No plan is reported. Numbers that differ by more than about 1e12 within one budget, "
-                "capacity or objective are beyond the solver's precision: write compute and money in "
-                "larger units.")
+                + ". No plan is reported: the solver lost precision on this instance (docs/model.md, "
+                "\"Numerics\"); a smaller spread between its largest and smallest numbers helps.")
     own = data.plan_objectives(sol.runs, sol.gets)
     for name, value in sol.objectives.items():
-        if abs(own[name] - value) > 1e-6 * max(1.0, abs(own[name])):
+        # relative, with an absolute floor of HiGHS' own tolerance in model units
+        if abs(own[name] - value) > 1e-6 * max(abs(own[name]), 1e-3 * scale.objective(name)):
             return (f"numerical trouble: the solver reports {name} {value:.10g} for a plan whose {name} is "
                     f"{own[name]:.10g}. No plan is reported.")
     return None
@@ -314,21 +315,21 @@ def _run(opt: Highs, m: pyo.ConcreteModel, data: ModelData, t0: float, build: fl
     sol = Solution(stages.status, None, None, None, variables=m.nvariables(), constraints=m.nconstraints(),
                    build_seconds=build, termination=stages.termination)
     if stages.values:
-        sol.objectives = stages.values
-        sol.objective = stages.values[m.objective_order[0]]
-        sol.bound, sol.mip_gap = stages.bound, stages.mip_gap
+        scale = m.scale  # stage values are in model units; the Solution is in the user's
+        first = m.objective_order[0]
+        sol.objectives = {k: v * scale.objective(k) for k, v in stages.values.items()}
+        sol.objective = sol.objectives[first]
+        sol.bound = None if stages.bound is None else stages.bound * scale.objective(first)
+        sol.mip_gap = stages.mip_gap
         sol.runs, sol.gets = _plan(m)
         if data.pooled:
-            sol.pay = {k: max(0.0, m.pay[k].value) for k in m.PAY if m.pay[k].value > 1e-9}
-        trouble = plan_trouble(data, sol) if m.variant == "plain" else None
+            sol.pay = _pay(m)
+        trouble = plan_trouble(data, sol, scale) if m.variant == "plain" else None
         if trouble:
             TIMINGS["highs"] += highs_seconds
             return _untrusted(sol, trouble)
         if m.variant == "elastic":
-            for name in ("budget_short", "hours_short", "unmet", "runs_short"):
-                if hasattr(m, name):
-                    var = getattr(m, name)
-                    sol.slacks[name] = {k: var[k].value for k in var if var[k].value > 1e-6}
+            sol.slacks = _shortfalls(m, data)
         if check and stages.status == "optimal":
             clock2 = highs.getRunTime()
             budget = max(UNIQUE_NODES, 10 * stages.nodes)
@@ -387,7 +388,30 @@ def canonical_pay(data: ModelData, runs, gets, options: SolverOptions) -> dict[t
         raise NumericalTrouble(f"numerical trouble: no payment split for a plan the solver found feasible "
                                f"under pooled funding ({res.termination_condition.name})")
     res.solution_loader.load_vars()
-    return {k: max(0.0, m.pay[k].value) for k in m.PAY if m.pay[k].value > 1e-9}
+    return _pay(m)
+
+
+def _pay(m: pyo.ConcreteModel) -> dict[tuple[str, str], float]:
+    """The payments of a solved model, in the user's money (amounts below the solver's
+    tolerance are none)."""
+    unit = m.scale.money
+    return {k: max(0.0, m.pay[k].value) * unit for k in m.PAY if m.pay[k].value > 1e-9}
+
+
+def _shortfalls(m: pyo.ConcreteModel, data: ModelData) -> dict[str, dict]:
+    """The elastic model's slacks in the user's units. A budget or capacity shortfall is what
+    the plan uses beyond the user's own number (the model may hold a clipped one)."""
+    scale, inner = m.scale, m.scale.apply(data)
+    slacks: dict[str, dict] = {}
+    for name in ("budget_short", "hours_short", "unmet", "runs_short"):
+        if hasattr(m, name):
+            var = getattr(m, name)
+            slacks[name] = {k: var[k].value for k in var if var[k].value > 1e-6}
+    slacks["budget_short"] = {i: (inner.budget[i] + v) * scale.money - data.budget[i]
+                              for i, v in slacks.get("budget_short", {}).items()}
+    slacks["hours_short"] = {k: (inner.capacity[k] + v) * scale.hours[k] - data.capacity[k]
+                             for k, v in slacks.get("hours_short", {}).items()}
+    return slacks
 
 
 def _pin(m: pyo.ConcreteModel, runs, gets) -> bool:

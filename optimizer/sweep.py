@@ -22,16 +22,12 @@ from .api import _variant_key, solver_options
 from .execution import Executor, chunks
 from .instance import Instance, load_instance
 from .solver import PersistentProblem, SolverOptions
+from .formatting import clean as _clean
 from .tables import ModelData, derive, silo_of
 from .uncertainty import Dimension, apply, centre, dimensions, draw
 
 OUTCOME_COLUMNS = ["sample", "design", "status", "total_compute", "silo_compute", "savings",
                    "duplicated_compute", "base_plan_feasible", "base_plan_compute", "plan"]
-
-
-def _clean(x):
-    """Round solver noise away so summaries do not depend on the last float bits."""
-    return None if x is None else round(float(x), 6) + 0.0
 
 
 def _plan_key(runs) -> str:
@@ -112,8 +108,9 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
             ok = base_runs is not None and plan_fits(data, base_runs, base_gets, pinned)
             row["base_plan_feasible"] = ok
             row["base_plan_compute"] = data.plan_compute(base_runs, base_gets) if ok else None
+        like = {"savings": silo, "duplicated_compute": total}  # differences carry their operands' noise
         for k in ("total_compute", "silo_compute", "savings", "duplicated_compute", "base_plan_compute"):
-            row[k] = _clean(row.get(k))
+            row[k] = _clean(row.get(k), like=like.get(k))
         rows.append(row)
     return rows
 
@@ -170,7 +167,7 @@ class Sweep:
         table = pd.DataFrame(rows).set_index("design", drop=False)
         compute = [c for c in table.columns if c.startswith(("savings_", "total_", "base_plan_compute",
                                                                "base_plan_regret")) and c != "savings_samples"]
-        table[compute] = table[compute].astype(float).round(6) + 0.0  # compute figures: drop float noise
+        table[compute] = table[compute].map(_clean).astype(float)  # compute figures: drop float noise
         return table
 
     def beats(self) -> pd.DataFrame:

@@ -221,6 +221,8 @@ def reference_problems(data: Any, source: SourceMap) -> list[Problem]:
                     out.append(source.problem(("uncertainty", section, key),
                                               f"unknown {what} {key!r}{did_you_mean(key, known)}", key=True))
     designs = data.get("designs") if isinstance(data.get("designs"), dict) else {}
+    for section in ("accelerators", "members", "workstreams", "designs"):
+        out += _case_twins(data.get(section), section, source)
     for d, spec in designs.items():
         if d in BUILTIN_DESIGNS:
             out.append(source.problem(("designs", d), f"design name {d!r} is built in and cannot be "
@@ -231,6 +233,24 @@ def reference_problems(data: Any, source: SourceMap) -> list[Problem]:
             if isinstance(spec.get("members"), list) and not spec["members"]:
                 out.append(source.problem(("designs", d, "members"), "empty member list "
                                           "(expected at least one member id)"))
+    return out
+
+
+def _case_twins(section: Any, name: str, source: SourceMap) -> list[Problem]:
+    """Ids of one section that differ only in case ('Lab' and 'lab'): almost always one thing
+    written twice, and they would collide in case-insensitive file systems and spreadsheets."""
+    first: dict[str, str] = {}
+    out = []
+    for key in section if isinstance(section, dict) else ():
+        if not isinstance(key, str):
+            continue
+        folded = key.casefold()
+        if folded in first:
+            line = source.locate((name, first[folded]), key=True)[0]
+            out.append(source.problem((name, key), f"id {key!r} differs from {first[folded]!r} (line {line}) "
+                                      "only in case: likely the same one written twice (rename one)", key=True))
+        else:
+            first[folded] = key
     return out
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,9 @@ from .errors import InputError, Problem
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000  # nodes built after alias expansion; real instances use a few thousand
+MAX_DEPTH = 100  # nesting levels; instance files use 7 at most. libyaml's composer recurses per level
+#                  and crashes the interpreter near 50,000, so depth is checked on the event stream first
+MAX_INT_DIGITS = 300  # an integer must convert to a float (< 1e308); longer ones are refused
 
 KeyPath = tuple[Any, ...]
 
@@ -149,10 +154,18 @@ class _Builder:
             return [self.build(item, path + (k,)) for k, item in enumerate(node.value)]
         if node.tag not in _SCALAR_TAGS:
             return self._bad_tag(node, path)
+        if node.tag == "tag:yaml.org,2002:int" and len(node.value) > MAX_INT_DIGITS:
+            self.source.unreadable.add(path)
+            self.problems.append(Problem(self.source.file, *_pos(node.start_mark), format_path(path),
+                                         f"integer of {len(node.value)} digits is too large "
+                                         f"(expected a number below 1e{MAX_INT_DIGITS})"))
+            return None
         value = self.loader.construct_object(node, deep=True)
-        if isinstance(value, float) and math.isnan(value):
-            return value  # rejected later by the schema, with its position
-        return value
+        if isinstance(value, str):
+            # one spelling per text: 'café' typed as one code point or as e + combining accent is
+            # the same id (NFC, as most editors write it)
+            return unicodedata.normalize("NFC", value)
+        return value  # a NaN is rejected later by the schema, with its position
 
     def _bad_tag(self, node: yaml.Node, path: KeyPath) -> None:
         self.source.unreadable.add(path)
@@ -178,7 +191,9 @@ class _Builder:
                     first = self.source.keys.get(path + (key,), (0, 0))
                     self.problems.append(Problem(
                         self.source.file, *_pos(key_node.start_mark), format_path(path + (key,)),
-                        f"duplicate key {key!r} (first given at line {first[0]})"))
+                        f"duplicate key {key!r} (first given at line {first[0]}"
+                        + ("; keys are compared after Unicode NFC normalisation)"
+                           if isinstance(key, str) and not key.isascii() else ")")))
                     continue
                 explicit.add(key)
             # a key given by a merge and again later (merge or explicit): the later wins, as in YAML
@@ -187,29 +202,52 @@ class _Builder:
         return out
 
 
-def read_text(path: str | os.PathLike) -> str:
-    """Read a user file as UTF-8 text, turning every OS-level failure into an InputError."""
+def read_text(path: str | os.PathLike, limit: int = MAX_FILE_BYTES, what: str = "an instance file") -> str:
+    """Read a user file as UTF-8 text, turning every OS-level failure into an InputError.
+
+    Only regular files: a FIFO would block forever and /dev/zero never ends. The file is opened
+    without blocking, checked on the open descriptor (no race with a rename), and read up to
+    ``limit`` bytes, so a file that grows while read cannot exceed it either.
+    """
     name = str(path)
 
     def fail(msg: str) -> InputError:
         return InputError([Problem(name, 1, 1, "", msg)])
 
-    p = Path(path)
     try:
-        if p.is_dir():
-            raise fail("is a directory, not an instance file")
-        if not p.exists():
-            raise fail("no such file")
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise fail(f"file is {size} bytes; instance files are limited to {MAX_FILE_BYTES} bytes")
-        data = p.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise fail("no such file") from None
+    except IsADirectoryError:
+        raise fail(f"is a directory, not {what}") from None
     except PermissionError:
         raise fail("permission denied: cannot read the file") from None
     except OSError as exc:
+        raise fail(f"cannot open the file ({exc.strerror or exc})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise fail(f"is a directory, not {what}")
+        if not stat.S_ISREG(mode):
+            kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode)
+                    or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+            raise fail(f"is {kind}; expected a regular file ({what})")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
         raise fail(f"cannot read the file ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise fail(f"file is larger than {limit:,} bytes, the limit for {what}")
+    data = b"".join(chunks)
     if b"\x00" in data:
-        raise fail("binary file (contains NUL bytes); expected a YAML text file")
+        raise fail(f"binary file (contains NUL bytes); expected a text file ({what})")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -228,6 +266,22 @@ def _tab_at(text: str, mark: yaml.Mark) -> bool:
     return "\t" in line[: len(line) - len(line.lstrip())] or line[mark.column: mark.column + 1] == "\t"
 
 
+def _check_depth(loader: _Loader, file: str) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH, reading libyaml's (non-recursive) event
+    stream before its (recursive) composer sees the document."""
+    depth = 0
+    while loader.check_event():
+        event = loader.get_event()
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InputError([Problem(file, *_pos(event.start_mark), "",
+                                          f"nested more than {MAX_DEPTH} levels deep (instance files "
+                                          "need fewer than 10)")])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
 def parse_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
     """Parse one YAML document; return (plain Python data, SourceMap)."""
     source = SourceMap(file)
@@ -236,6 +290,9 @@ def parse_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
                                                     "name, members and workstreams)")])
     loader = _Loader(text)
     try:
+        _check_depth(loader, file)
+        loader.dispose()
+        loader = _Loader(text)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         # an unclosed [ or { is noticed later; point at where it was opened

@@ -47,17 +47,28 @@ def test_a_plan_that_fits_passes():
     assert violations(d, [("a", "x", "H100"), ("a", "y", "H100")], [("b", "x")]) == []
 
 
-def test_solver_blind_spot_is_numerical_trouble_not_a_plan(tmp_path):
-    """compute 6e14 at price 2 puts 1.2e15 in the budget rows: HiGHS treats it as infinite and
-    returns 'optimal, nothing run'. The checker sees the needs unmet: no_solution (exit 4), no
-    plan, and the reason in the diagnosis."""
+def test_huge_numbers_are_scaled_not_lost(tmp_path):
+    """compute 6e14 at the default price 2 puts 1.2e15 in the budget rows, which HiGHS alone
+    treats as infinite ('optimal, nothing run' before scaling). In model units it is 1: one member
+    runs ev (6e14), the other adopts it at 0.1 x 6e14 = 6e13; compute 6.6e14, money 1.32e15."""
     path = tmp_path / "big.yaml"
     path.write_text("name: big\nmembers:\n  a: {budget: 1.0e+300, needs: [ev]}\n"
                     "  b: {budget: 1.0e+300, needs: [ev]}\nworkstreams:\n  ev: {compute: 6.0e+14}\n")
     proc = subprocess.run([sys.executable, "-m", "optimizer", "solve", str(path), "--json"], capture_output=True,
                           text=True, cwd=ROOT, timeout=120)
     doc = json.loads(proc.stdout)
-    assert proc.returncode == 4 and doc["status"] == "no_solution" and doc["runs"] == []
-    (finding,) = doc["diagnosis"]
-    assert finding["kind"] == "numerical"
-    assert "(2) a needs ev but neither runs nor adopts it" in finding["message"]
+    assert proc.returncode == 0 and doc["status"] == "optimal"
+    assert doc["objectives"] == {"compute": 6.6e14, "money": 1.32e15}
+    assert doc["silo_compute"] == 1.2e15
+
+
+def test_a_plan_the_checker_rejects_is_numerical_trouble_not_a_plan(monkeypatch):
+    """Whatever the solver loads is checked: a solver that returns 'nothing run' for two needs
+    gives no_solution, no plan, and the broken rows in the message."""
+    from optimizer import solver
+    fits = data({**TWO, "workstreams": {"x": {"compute": 5}, "y": {"compute": 30, "requires": ["x"]}}})
+    assert solver.solve_data(fits).status == "optimal"
+    monkeypatch.setattr(solver, "_plan", lambda m: ([], []))
+    sol = solver.solve_data(fits)
+    assert sol.status == "no_solution" and not sol.runs
+    assert "numerical trouble" in sol.trouble and "(2) a needs y but neither runs nor adopts it" in sol.trouble

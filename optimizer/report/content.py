@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from .charts import CHARTS
+from ..formatting import num
 from ..results import PLAN_WORDS
 from .model import BINDING, solved
 
@@ -100,14 +101,6 @@ FILES = [
     ("workstreams.csv", "one row per workstream: who runs it on what, who adopts it, compute"),
     ("fleets.csv", "one row per owned fleet type: capacity, hours used, utilisation"),
 ]
-
-
-def num(x: float | None, unit: str = "") -> str:
-    """1234567.8 -> '1,234,568'; 0.5 -> '0.5'; None -> 'n/a'."""
-    if x is None:
-        return "n/a"
-    text = f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4g}"
-    return f"{text} {unit}".rstrip()
 
 
 def pct(x: float | None) -> str:

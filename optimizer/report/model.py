@@ -7,95 +7,39 @@ from __future__ import annotations
 
 import json
 import math
-import unicodedata
-import re
 from pathlib import Path
 from typing import Any
 
-from ..instance import slugify  # noqa: F401  (re-exported)
 from ..errors import InputError, Problem, UsageError
+from ..instance import slugify  # noqa: F401  (re-exported)
+from ..yamlsource import format_path, parse_yaml, read_text
+from . import resultschema
 
 # A budget or a fleet capacity "binds" when at least this share of it is used.
 BINDING = 0.999
 
 STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
-OBJECTIVE_NAMES = ("compute", "money")
-FIGURES = ("objective", "mip_gap", "total_compute", "adoption_compute", "duplicated_compute",
-           "silo_compute", "savings")
-REQUIRED = ("instance", "design", "status", *FIGURES, "runs", "adoptions", "members")
-RECORD_KEYS = {
-    "runs": ("member", "workstream", "accelerator", "compute", "cost"),
-    "adoptions": ("member", "workstream", "compute", "cost"),
-    "members": ("member", "budget", "spent", "standalone_compute"),
-    "workstreams": ("workstream",),
-    "fleets": ("member", "accelerator", "capacity_hours", "used_hours", "utilisation"),
-}
+MAX_RESULT_BYTES = 256 * 1024 * 1024  # a result of 200 members x 1,000 workstreams is ~60 MB
 
 
-def _number_or_null(x: Any) -> bool:
-    return x is None or (isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x))
-
-
-def _fail(file: str, problems: list[tuple[str, str]]) -> UsageError:
-    """An InputError (UsageError: no line/column to show) naming every problem at once."""
-    lines = [f"{file}: {path}: {msg}" if path else f"{file}: {msg}" for path, msg in problems]
+def check(doc: Any, file: str = "result", text: str | None = None) -> None:
+    """Raise InputError listing everything that keeps ``doc`` from being rendered
+    (:mod:`.resultschema`), each at its key path (and line and column, given the file's ``text``)."""
+    found = resultschema.problems(doc)
+    if not found:
+        return
+    source = None
+    if text is not None:
+        try:
+            source = parse_yaml(text, file)[1]  # JSON is YAML: the same reader gives positions
+        except InputError:
+            source = None
+    if source is not None:
+        raise InputError([source.problem(path, message) for path, message in found])
+    lines = [f"{file}: {format_path(path)}: {message}" if path else f"{file}: {message}" for path, message in found]
     if len(lines) > 1:
         lines.append(f"{len(lines)} problems found")
-    return UsageError("\n".join(lines))
-
-
-def check(doc: Any, file: str = "result") -> None:
-    """Raise InputError listing everything that keeps ``doc`` from being rendered."""
-    def problem(path: str, msg: str) -> tuple[str, str]:
-        return (path, msg)
-
-    if not isinstance(doc, dict):
-        raise _fail(file, [problem("", f"expected a JSON object (a result), got {type(doc).__name__}")])
-    problems = []
-    missing = [k for k in REQUIRED if k not in doc]
-    if missing:
-        problems.append(problem("", "not a consortium result: missing key(s) " + ", ".join(missing)))
-    for k in ("instance", "design"):
-        if k in doc and not isinstance(doc[k], str):
-            problems.append(problem(k, "expected a string"))
-    if "status" in doc and doc["status"] not in STATUSES:
-        problems.append(problem("status", f"expected one of {', '.join(STATUSES)}, got {doc['status']!r}"))
-    for k in FIGURES:
-        if k in doc and not _number_or_null(doc[k]):
-            problems.append(problem(k, f"expected a number or null, got {doc[k]!r}"))
-    for table, keys in RECORD_KEYS.items():
-        if table not in doc:
-            continue
-        rows = doc[table]
-        if not isinstance(rows, list):
-            problems.append(problem(table, "expected a list of records"))
-            continue
-        for n, row in enumerate(rows):
-            if not isinstance(row, dict):
-                problems.append(problem(f"{table}[{n}]", "expected an object"))
-                continue
-            lacking = [k for k in keys if k not in row]
-            if lacking:
-                problems.append(problem(f"{table}[{n}]", "missing key(s) " + ", ".join(lacking)))
-    if "total_money" in doc and not _number_or_null(doc["total_money"]):
-        problems.append(problem("total_money", f"expected a number or null, got {doc['total_money']!r}"))
-    if "unique" in doc and doc["unique"] not in (True, False, None):
-        problems.append(problem("unique", f"expected true, false or null, got {doc['unique']!r}"))
-    objectives = doc.get("objectives")
-    if objectives is not None and not (isinstance(objectives, dict) and all(
-            k in OBJECTIVE_NAMES and _number_or_null(v) for k, v in objectives.items())):
-        problems.append(problem("objectives", "expected an object mapping compute/money to numbers or null"))
-    alternative = doc.get("alternative")
-    if alternative is not None and not (isinstance(alternative, dict) and all(
-            isinstance(v, list) and all(isinstance(r, dict) for r in v) for v in alternative.values())):
-        problems.append(problem("alternative", "expected an object of lists of records"))
-    for k, kind in (("units", dict), ("needs", dict), ("solver", dict), ("model", dict),
-                    ("member_ids", list), ("workstream_ids", list), ("standalone_infeasible", list),
-                    ("diagnosis", list)):
-        if k in doc and doc[k] is not None and not isinstance(doc[k], kind):
-            problems.append(problem(k, f"expected {'an object' if kind is dict else 'a list'}"))
-    if problems:
-        raise _fail(file, problems)
+    raise UsageError("\n".join(lines))
 
 
 def _sanitise(x: Any) -> Any:
@@ -162,26 +106,16 @@ def normalise(doc: dict) -> dict:
 
 def load_result_json(path: str | Path) -> dict:
     """Read a result written by ``consortium solve --json`` or a report's ``result.json``."""
-    path = Path(path)
     name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{name}: is a directory, expected a result JSON file") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{name}: not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise UsageError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    text = read_text(path, MAX_RESULT_BYTES, what="a result JSON file")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError([Problem(name, exc.lineno, exc.colno, "", f"invalid JSON: {exc.msg}")]) from None
-    check(doc, name)
+    except RecursionError:
+        raise InputError([Problem(name, 1, 1, "", "invalid JSON: nested too deeply")]) from None
+    check(doc, name, text)
     return doc
-
-
 
 
 def default_out_dir(instance_name: str, design: str = "consortium") -> Path:

@@ -16,8 +16,8 @@ import optimizer
 from optimizer import InputError
 from optimizer.allocation import allocate
 from optimizer.cli import main
-from optimizer.report import (ALLOCATION_FILES, check_allocation_dir, default_allocation_dir, render_allocation,
-                              write_allocation_report, write_report)
+from optimizer.report import (ALLOCATION_FILES, MARKER, check_allocation_dir, default_allocation_dir, marker_bytes,
+                              render_allocation, write_allocation_report, write_report)
 from optimizer.report.allocation import csv_columns
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +46,11 @@ CSV = ["method", "member", "standalone_H100-hours", "allocated_H100-hours", "sav
 
 def files(d: Path) -> dict[str, bytes]:
     return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+def written(rendered: dict[str, bytes]) -> dict[str, bytes]:
+    """The directory's files for rendered ones: those plus the marker the writer adds."""
+    return {MARKER: marker_bytes("allocation report"), **rendered}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +85,8 @@ def outside_core(docs):
 
 
 def test_directory_holds_exactly_the_allocation_files(report):
-    assert set(files(report)) == set(ALLOCATION_FILES) == {
+    assert set(files(report)) == set(ALLOCATION_FILES) | {MARKER}
+    assert set(ALLOCATION_FILES) == {
         "allocation.md", "allocation.html", "allocation.csv", "allocation.json", "standalone-vs-allocated.svg"}
 
 
@@ -153,7 +159,7 @@ def test_regeneration_is_byte_identical(report, tmp_path):
     assert files(out) == files(report)
     # ... and re-rendering from the written allocation.json gives the same files too
     doc = json.loads((report / "allocation.json").read_text())
-    assert render_allocation(THREE["name"], "consortium", UNITS, doc) == files(report)
+    assert written(render_allocation(THREE["name"], "consortium", UNITS, doc)) == files(report)
     svg = (report / "standalone-vs-allocated.svg").read_text()
     assert "<dc:date>" not in svg and "<text" in svg
 
@@ -235,7 +241,7 @@ def test_cli_allocate_out(tmp_path, monkeypatch, capsys):
                  "--out"]) == 0
     out = tmp_path / default_allocation_dir("three")
     assert f"report written to {default_allocation_dir('three')}/" in capsys.readouterr().out
-    assert set(files(out)) == set(ALLOCATION_FILES)
+    assert set(files(out)) == set(ALLOCATION_FILES) | {MARKER}
     assert [d["method"] for d in json.loads((out / "allocation.json").read_text())] == ["shapley", "nucleolus"]
 
 
@@ -267,7 +273,7 @@ def test_shipped_allocation_is_current(tmp_path):
     docs = json.loads((committed / "allocation.json").read_text())
     assert [d["method"] for d in docs] == ["shapley", "nucleolus", "least-core", "proportional"]
     # the committed files are what its own allocation.json renders to ...
-    assert render_allocation(inst.name, "consortium", dict(inst.spec.units), docs) == files(committed)
+    assert written(render_allocation(inst.name, "consortium", dict(inst.spec.units), docs)) == files(committed)
     for d in docs:
         assert sum(r["allocated"] for r in d["allocation"]) == pytest.approx(d["grand_coalition"], rel=1e-9)
     # ... and that allocation.json is what the flagship gives today

@@ -15,8 +15,8 @@ import optimizer
 from optimizer import InputError
 from optimizer.api import COMPARISON_COLUMNS, comparison_table, solve_designs
 from optimizer.cli import main
-from optimizer.report import (charts, check_comparison_dir, default_comparison_dir, design_settings, render,
-                              write_comparison, write_report)
+from optimizer.report import (MARKER, charts, check_comparison_dir, default_comparison_dir, design_settings,
+                              marker_bytes, render, write_comparison, write_report)
 from optimizer.report.comparison import ROW_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,11 +85,12 @@ def test_row_columns_are_the_comparison_table_without_timings():
 def test_directory_holds_the_comparison_and_every_designs_report(three, comparison):
     _, results, _ = three
     got = files(comparison)
-    assert {f for f in got if "/" not in f} == TOP_FILES
+    assert {f for f in got if "/" not in f} == TOP_FILES | {MARKER}
     assert sorted(p.name for p in (comparison / "designs").iterdir()) == sorted(r.design for r in results)
     for r in results:
-        # the full single-design report, exactly as `solve --out` writes it
-        want = {f"designs/{r.design}/{name}": data for name, data in render(r.to_dict()).items()}
+        # the full single-design report, exactly as `solve --out` writes it (marker included)
+        report = {MARKER: marker_bytes("report"), **render(r.to_dict())}
+        want = {f"designs/{r.design}/{name}": data for name, data in report.items()}
         assert {k: v for k, v in got.items() if k.startswith(f"designs/{r.design}/")} == want
 
 
@@ -184,7 +185,7 @@ def test_cli_compare_out(tmp_path, monkeypatch, capsys):
     out = tmp_path / default_comparison_dir("three")
     assert out == tmp_path / "reports" / "three-compare"
     assert f"comparison report written to {default_comparison_dir('three')}/" in capsys.readouterr().out
-    assert {f for f in files(out) if "/" not in f} == TOP_FILES
+    assert {f for f in files(out) if "/" not in f} == TOP_FILES | {MARKER}
 
     assert main(["compare", str(inst), "--json", "--design", "silo", "--design", "ab", "--out=two"]) == 0
     captured = capsys.readouterr()

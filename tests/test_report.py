@@ -13,7 +13,7 @@ import yaml
 import optimizer
 from optimizer import InputError
 from optimizer.cli import main
-from optimizer.report import charts, default_out_dir, load_result_json, slugify, write_report
+from optimizer.report import MARKER, charts, default_out_dir, load_result_json, slugify, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCES = sorted((ROOT / "instances").glob("*.yaml"))
@@ -46,7 +46,7 @@ DOCUMENTED = {
                    "utilisation_fraction", "binding"],
 }
 CHART_FILES = {"allocation.svg", "utilisation.svg", "silo-vs-consortium.svg"}
-REPORT_FILES = {"report.md", "report.html", "result.json", *DOCUMENTED} | CHART_FILES
+REPORT_FILES = {MARKER, "report.md", "report.html", "result.json", *DOCUMENTED} | CHART_FILES
 
 
 @pytest.fixture(scope="module")

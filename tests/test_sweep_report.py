@@ -17,8 +17,8 @@ import yaml
 import optimizer
 from optimizer import InputError
 from optimizer.cli import main
-from optimizer.report import (SWEEP_FILES, check_sweep_dir, default_sweep_dir, render_sweep, write_report,
-                              write_sweep_report)
+from optimizer.report import (MARKER, SWEEP_FILES, check_sweep_dir, default_sweep_dir, marker_bytes, render_sweep,
+                              write_report, write_sweep_report)
 from optimizer.report.sweep import PARQUET
 from optimizer.sweep import sweep
 
@@ -75,7 +75,8 @@ def report(sw, tmp_path_factory):
 
 
 def test_directory_holds_exactly_the_sweep_files(report):
-    assert set(files(report)) == set(SWEEP_FILES) == {
+    assert set(files(report)) == set(SWEEP_FILES) | {MARKER}
+    assert set(SWEEP_FILES) == {
         "sweep.md", "sweep.html", "sweep.json", "summary.csv", "outcomes.csv", "outcomes.parquet", "inputs.csv",
         "inputs.parquet", "beats.csv", "sensitivity.csv", "run_frequency.csv", "savings-histograms.svg",
         "sensitivity.svg"}
@@ -203,7 +204,7 @@ def test_regeneration_is_byte_identical_and_untimed(report, sw, tmp_path):
     again.wall_seconds, again.highs_seconds, again.workers = 123.4, 99.9, 7     # timings never reach a file
     out = write_sweep_report(again, tmp_path / "again")
     assert files(out) == files(report)              # Parquet included: same pyarrow, same bytes
-    assert render_sweep(sw) == files(report)
+    assert {MARKER: marker_bytes("sweep report"), **render_sweep(sw)} == files(report)
 
 
 def test_a_design_that_is_sometimes_infeasible(tmp_path):
@@ -268,7 +269,7 @@ def test_cli_sweep_out(tmp_path, monkeypatch, capsys):
     assert main(["sweep", str(inst), "--samples", "6", "--seed", "1", "--workers", "1", "--out"]) == 0
     out = tmp_path / default_sweep_dir("two")
     assert f"report written to {default_sweep_dir('two')}/" in capsys.readouterr().out
-    assert set(files(out)) == set(SWEEP_FILES)
+    assert set(files(out)) == set(SWEEP_FILES) | {MARKER}
     assert len(pd.read_csv(out / "inputs.csv")) == 6
 
 

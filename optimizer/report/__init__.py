@@ -1,10 +1,11 @@
 """Allocation reports rendered from a result dict alone (``Result.to_dict()`` or a result.json).
 
 ``write_report(doc, out_dir)`` writes report.md, report.html, the chart SVGs, tidy CSVs and
-result.json into ``out_dir`` atomically: everything is rendered into a temporary sibling
-directory which then replaces ``out_dir``, so a report directory is complete or absent, and
-an existing report is replaced only once the new one is complete. ``write_comparison(rows,
-docs, out_dir)`` does the same for a comparison of several designs (see :mod:`.comparison`),
+result.json into ``out_dir``, replacing it atomically (see :mod:`.safeio`): everything is
+rendered into a temporary sibling directory which is then exchanged with ``out_dir``, so the
+name always holds one complete report, and only a directory this tool wrote (it carries a
+``.consortium-report`` marker) is ever replaced. ``write_comparison(rows, docs, out_dir)``
+does the same for a comparison of several designs (see :mod:`.comparison`),
 ``write_allocation_report(...)`` for a cost-sharing allocation (:mod:`.allocation`) and
 ``write_sweep_report(sw, out_dir)`` for an uncertainty sweep (:mod:`.sweep`). See docs/reports.md.
 """
@@ -12,12 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
-from typing import Any, Callable, Collection, Mapping
+from typing import Any, Mapping
 
-from ..errors import UsageError
 from . import charts as _charts
 from . import content, csvs, html, markdown
 from .allocation import (ALLOCATION_FILES, check_allocation_dir, default_allocation_dir, render_allocation,
@@ -25,16 +23,18 @@ from .allocation import (ALLOCATION_FILES, check_allocation_dir, default_allocat
 from .comparison import (COMPARISON_FILES, check_comparison_dir, default_comparison_dir, design_settings,
                          render_comparison, write_comparison)
 from .model import BINDING, check, default_out_dir, load_result_json, normalise, slugify
+from .safeio import MARKER, marker_bytes, refuse_unless_ours, replace_dir
 from .sweep import SWEEP_FILES, check_sweep_dir, default_sweep_dir, render_sweep, write_sweep_report
 
-__all__ = ["ALLOCATION_FILES", "BINDING", "COMPARISON_FILES", "REPORT_FILES", "SWEEP_FILES",
+__all__ = ["ALLOCATION_FILES", "BINDING", "COMPARISON_FILES", "MARKER", "REPORT_FILES", "SWEEP_FILES",
            "check_allocation_dir", "check_comparison_dir", "check_out_dir", "check_sweep_dir",
            "default_allocation_dir", "default_comparison_dir", "default_out_dir", "default_sweep_dir",
-           "design_settings", "load_result_json", "render", "render_allocation", "render_comparison",
-           "render_sweep", "slugify", "write_allocation_report", "write_comparison", "write_report",
-           "write_sweep_report"]
+           "design_settings", "load_result_json", "marker_bytes", "refuse_unless_ours", "render",
+           "render_allocation", "render_comparison", "render_sweep", "replace_dir", "slugify",
+           "write_allocation_report", "write_comparison", "write_report", "write_sweep_report"]
 
-# Every file a report directory may hold; nothing else is ever deleted when replacing one.
+# Every file a report directory may hold besides its marker; nothing else is ever deleted when
+# replacing one.
 REPORT_FILES = frozenset(
     ["report.md", "report.html", "result.json", *csvs.TABLES] + [f"{name}.svg" for name in _charts.CHARTS])
 
@@ -52,75 +52,19 @@ def render(doc: Mapping[str, Any]) -> dict[str, bytes]:
     }
     files.update({f"{name}.svg": svg.encode("utf-8") for name, svg in svgs.items()})
     for name, build in csvs.TABLES.items():
-        files[name] = build(doc).to_csv(index=False, lineterminator="\n").encode("utf-8")
+        files[name] = csvs.csv_bytes(build(doc))
     return files
 
 
-def check_out_dir(out_dir: str | os.PathLike) -> Path:
-    """Refuse an ``out_dir`` we must not replace: a file, a symlink, or a directory that
-    holds anything but a report of ours. Returns it as a Path."""
-    return refuse_unless_ours(Path(out_dir), REPORT_FILES, "result.json", "report")
-
-
-def refuse_unless_ours(out: Path, known: Collection[str], marker: str, kind: str) -> Path:
-    """Raise UsageError unless ``out`` is absent, empty, or a directory holding ``marker`` and
-    nothing but the ``known`` entries: the checks behind every ``--out`` directory."""
-    if out.is_symlink():
-        raise UsageError(f"{out}: is a symbolic link; give the {kind} directory itself")
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: exists and is not a directory; refusing to replace it with a {kind}")
-    if out.is_dir():
-        entries = sorted(p.name for p in out.iterdir())
-        foreign = [e for e in entries if e not in known]
-        if foreign or (entries and marker not in entries):
-            shown = ", ".join(foreign[:5]) + (", …" if len(foreign) > 5 else "")
-            why = f"it holds files a {kind} does not write ({shown})" if foreign else f"it has no {marker}"
-            raise UsageError(f"{out}: exists and does not look like a consortium {kind} directory: {why}; "
-                             "refusing to replace it. Choose another --out directory, or remove it yourself.")
-    return out
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def check_out_dir(out_dir: str | os.PathLike, *, dir_fd: int | None = None) -> Path:
+    """Refuse an ``out_dir`` we must not replace: a file, a symbolic link, or a directory that
+    is neither empty nor a report of ours (see :func:`refuse_unless_ours`). Returns it as a Path."""
+    return refuse_unless_ours(Path(out_dir), REPORT_FILES, "report", dir_fd=dir_fd)
 
 
 def write_report(doc: Mapping[str, Any], out_dir: str | os.PathLike) -> Path:
     """Write the report for result dict ``doc`` into ``out_dir`` (created or replaced atomically)."""
     check(dict(doc) if isinstance(doc, Mapping) else doc)
     given = check_out_dir(out_dir)
-    replace_dir(given, lambda: render(doc), check_out_dir)
+    replace_dir(given, lambda: render(doc), check_out_dir, "report")
     return given
-
-
-def replace_dir(given: Path, files: Callable[[], Mapping[str, bytes]], recheck: Callable[[Path], Any]) -> None:
-    """Render ``files()`` ({relative path: content}; '/' makes subdirectories) into a temporary
-    sibling of ``given``, then swap it in: the directory is complete or absent, and an existing
-    one (``recheck``-ed right before) is replaced only once the new one is complete."""
-    out = Path(os.path.abspath(given))       # so '.', '..' or 'x/..' name a real directory entry
-    parent, name = out.parent, out.name
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent))
-    try:
-        os.chmod(tmp, 0o777 & ~_umask())     # mkdtemp makes it 0700; a report is as readable as any dir
-        for fname, data in files().items():
-            path = tmp / fname
-            if path.parent != tmp:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        if out.exists():
-            recheck(out)                      # re-check right before replacing
-            old = tmp.with_name(tmp.name.replace(".tmp-", ".old-", 1))
-            os.rename(out, old)
-            try:
-                os.rename(tmp, out)
-            except BaseException:
-                os.rename(old, out)           # put the previous report back
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

@@ -29,7 +29,6 @@ from .model import _sanitise, slugify
 CHART = "standalone-vs-allocated"
 ALLOCATION_FILES = frozenset(["allocation.md", "allocation.html", "allocation.csv", "allocation.json",
                               f"{CHART}.svg"])
-MARKER = "allocation.json"
 Z = 1.96                       # error bars and intervals: ±1.96 standard errors (95%, normal)
 METHOD_NAMES = {"shapley": "Shapley value", "least-core": "Least core", "nucleolus": "Nucleolus",
                 "proportional": "Proportional to standalone cost"}
@@ -65,7 +64,7 @@ def check_allocation_dir(out_dir: str | os.PathLike) -> Path:
     """Refuse an ``out_dir`` we must not replace: a file, a symlink, or a directory holding
     anything but an allocation report of ours."""
     from . import refuse_unless_ours
-    return refuse_unless_ours(Path(out_dir), ALLOCATION_FILES, MARKER, "allocation report")
+    return refuse_unless_ours(Path(out_dir), ALLOCATION_FILES, "allocation report")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,8 +399,7 @@ def _csv(docs: list[dict], cu: str) -> bytes:
             rows.append([d["method"], r["member"], r["standalone"], r["allocated"], r["savings"],
                          None if share is None else _r6(share), r.get("std_error"), d.get("in_core"),
                          d["grand_coalition"]])
-    table = pd.DataFrame(rows, columns=csv_columns(cu), dtype=object)
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return csvs.csv_bytes(pd.DataFrame(rows, columns=csv_columns(cu), dtype=object))
 
 
 def render_allocation(instance_name: str, design: str, units: Mapping[str, str] | None,
@@ -434,5 +432,5 @@ def write_allocation_report(instance_name: str, design: str, units: dict, docs: 
     from . import replace_dir
     given = check_allocation_dir(out_dir)
     files = render_allocation(instance_name, design, units, docs)   # bad input fails before writing
-    replace_dir(given, lambda: files, check_allocation_dir)
+    replace_dir(given, lambda: files, check_allocation_dir, "allocation report")
     return given

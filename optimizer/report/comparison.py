@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -24,6 +25,7 @@ from . import charts as _charts
 from . import content as c
 from . import csvs, html, markdown
 from .model import BINDING, _sanitise, check, normalise, slugify, solved
+from .safeio import MARKER, marker_bytes
 
 CHART = "compute-by-design"
 COMPARISON_FILES = frozenset(["comparison.md", "comparison.html", "comparison.csv", "comparison.json",
@@ -65,22 +67,20 @@ def default_comparison_dir(instance_slug: str) -> Path:
 
 
 def check_comparison_dir(out_dir: str | os.PathLike) -> Path:
-    """Refuse an ``out_dir`` we must not replace: a file, a symlink, or a directory that holds
-    anything but a comparison report of ours (its files and a ``designs/`` of reports)."""
-    from . import check_out_dir, refuse_unless_ours
-    out = refuse_unless_ours(Path(out_dir), COMPARISON_FILES | {DESIGNS_DIR}, "comparison.json",
-                             "comparison report")
-    designs = out / DESIGNS_DIR
-    if designs.is_symlink() or (designs.exists() and not designs.is_dir()):
-        raise UsageError(f"{designs}: is not a directory of design reports; refusing to replace {out}. "
-                         "Choose another --out directory, or remove it yourself.")
-    if designs.is_dir():
-        for entry in sorted(designs.iterdir()):
-            if entry.is_symlink() or not entry.is_dir():
-                raise UsageError(f"{entry}: is not a design's report directory; refusing to replace {out}. "
-                                 "Choose another --out directory, or remove it yourself.")
-            check_out_dir(entry)
-    return out
+    """Refuse an ``out_dir`` we must not replace: a file, a symbolic link, or a directory that is
+    neither empty nor a comparison report of ours (its files and a ``designs/`` of reports)."""
+    from . import refuse_unless_ours
+    return refuse_unless_ours(Path(out_dir), COMPARISON_FILES, "comparison report", {DESIGNS_DIR: _check_designs})
+
+
+def _check_designs(fd: int, designs: Path) -> None:
+    """Every entry of the open ``designs/`` is a design's report of ours (or empty)."""
+    from . import check_out_dir
+    for name in sorted(os.listdir(fd)):
+        if not stat.S_ISDIR(os.lstat(name, dir_fd=fd).st_mode):
+            raise UsageError(f"{designs / name}: is not a design's report directory; refusing to replace "
+                             f"{designs.parent}. Choose another --out directory, or remove it yourself.")
+        check_out_dir(designs / name, dir_fd=fd)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,7 +342,7 @@ def _csv(rows: list[dict], cu: str, money: str) -> bytes:
     cols = csv_columns(cu, money)
     table = pd.DataFrame([[r[k] for k in ROW_COLUMNS] for r in rows], columns=[cols[k] for k in ROW_COLUMNS],
                          dtype=object)
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return csvs.csv_bytes(table)
 
 
 def render_comparison(rows: Any, docs: list[Mapping[str, Any]],
@@ -375,9 +375,9 @@ def render_comparison(rows: Any, docs: list[Mapping[str, Any]],
     }
     files.update({f"{name}.svg": s.encode("utf-8") for name, s in svgs.items()})
     for d in docs:
-        # one report per design; a design listed twice is written once
+        # one report per design, marked as `solve --out` marks it; a design listed twice is written once
         prefix = f"{DESIGNS_DIR}/{dirs[d['design']]}/"
-        for fname, data in render(d).items():
+        for fname, data in {MARKER: marker_bytes("report"), **render(d)}.items():
             files.setdefault(prefix + fname, data)
     return files
 
@@ -392,5 +392,5 @@ def write_comparison(rows: Any, docs: list[Mapping[str, Any]], out_dir: str | os
     from . import replace_dir
     given = check_comparison_dir(out_dir)
     files = render_comparison(rows, docs, settings)      # bad input fails before anything is written
-    replace_dir(given, lambda: files, check_comparison_dir)
+    replace_dir(given, lambda: files, check_comparison_dir, "comparison report")
     return given

@@ -2,7 +2,8 @@
 
 Column names are documented in docs/reports.md; ``{cu}`` and ``{money}`` stand for the
 instance's compute and money units made safe for a column name (``H100-hours``, ``USD``),
-``{type}`` for an accelerator type.
+``{type}`` for an accelerator type. Every CSV the reports write goes through
+:func:`csv_bytes`, which neutralises cells a spreadsheet would run as a formula.
 """
 from __future__ import annotations
 
@@ -11,6 +12,42 @@ import re
 import pandas as pd
 
 from .model import BINDING, solved
+
+
+# OWASP's rule for CSV injection: a text cell starting with one of these is a formula (or
+# starts one) in Excel, LibreOffice and Google Sheets. Ids, names and notes are free text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    """A text cell a spreadsheet would execute, with a ' in front; anything else unchanged
+    (numbers are not text, so a negative number stays a number)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """``df`` as the reports' CSV (no index, '\n' line ends, UTF-8), every text cell and
+    column name a spreadsheet would run as a formula prefixed with a single quote, and every
+    cell holding a line break quoted."""
+    out = df.rename(columns=_inert)
+    for k in range(out.shape[1]):
+        col = out.iloc[:, k]
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            cells = [_inert(v) for v in col]
+            if any(a is not b for a, b in zip(cells, col)):
+                # only the text changes: the column keeps its dtype, so None and numbers in an
+                # object column are written exactly as before
+                out.isetitem(k, pd.Series(cells, index=col.index, dtype=col.dtype))
+    # The csv writer quotes a field holding a character of the line terminator, and no other
+    # line break: with '\n' alone, a '\r' inside an id would go out unquoted and end the row in
+    # a spreadsheet, starting a new (unprefixed) cell. So rows are written ending in '\r\n' and
+    # then given '\n' ends; only the row ends are outside quotes (every '"' written is a quote
+    # or half of a doubled one, so the text between them alternates outside and inside).
+    text = out.to_csv(index=False, lineterminator="\r\n")
+    parts = text.split('"')
+    return '"'.join(p.replace("\r\n", "\n") if k % 2 == 0 else p for k, p in enumerate(parts)).encode("utf-8")
 
 
 def unit_label(unit: str | None, fallback: str) -> str:

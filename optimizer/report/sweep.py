@@ -37,7 +37,6 @@ TABLES = ("summary", "outcomes", "inputs", "beats", "sensitivity", "run_frequenc
 PARQUET = ("outcomes", "inputs")
 SWEEP_FILES = frozenset(["sweep.md", "sweep.html", "sweep.json"] + [f"{t}.csv" for t in TABLES]
                         + [f"{t}.parquet" for t in PARQUET] + [f"{n}.svg" for n in CHART_NAMES])
-MARKER = "sweep.json"
 TOP_INPUTS = 10          # bars per design in sensitivity.svg
 TABLE_INPUTS = 15        # rows of the sensitivity table on the page
 PARQUET_COMPRESSION = "zstd"
@@ -68,7 +67,7 @@ def check_sweep_dir(out_dir: str | os.PathLike) -> Path:
     """Refuse an ``out_dir`` we must not replace: a file, a symlink, or a directory holding
     anything but a sweep report of ours."""
     from . import refuse_unless_ours
-    return refuse_unless_ours(Path(out_dir), SWEEP_FILES, MARKER, "sweep report")
+    return refuse_unless_ours(Path(out_dir), SWEEP_FILES, "sweep report")
 
 
 # --- the tables as written ----------------------------------------------------------------------
@@ -135,10 +134,6 @@ def tables(sw) -> dict[str, pd.DataFrame]:
     freq = sw.run_frequency().reset_index(drop=True).rename(columns=RUN_FREQUENCY_COLUMNS)
     return {"summary": summary, "outcomes": outcomes, "inputs": inputs, "beats": beats,
             "sensitivity": sens, "run_frequency": freq}
-
-
-def _csv(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def _parquet(df: pd.DataFrame) -> bytes:
@@ -532,7 +527,7 @@ def render_sweep(sw) -> dict[str, bytes]:
         "sweep.html": html.render(blocks, svgs, __version__, footer=footer, kind="uncertainty sweep").encode("utf-8"),
     }
     for name, df in tables(sw).items():
-        files[f"{name}.csv"] = _csv(df)
+        files[f"{name}.csv"] = csvs.csv_bytes(df)
         if name in PARQUET:
             files[f"{name}.parquet"] = _parquet(df)
     files.update({f"{name}.svg": s.encode("utf-8") for name, s in svgs.items()})
@@ -545,5 +540,5 @@ def write_sweep_report(sw, out_dir: str | os.PathLike) -> Path:
     from . import replace_dir
     given = check_sweep_dir(out_dir)
     files = render_sweep(sw)                      # bad input fails before anything is written
-    replace_dir(given, lambda: files, check_sweep_dir)
+    replace_dir(given, lambda: files, check_sweep_dir, "sweep report")
     return given

@@ -1,11 +1,30 @@
-"""Consortium budget optimizer: who runs which shared R&D workstream, on what, and who adopts it."""
-from .api import compare, solve, solve_designs
-from .errors import InputError, Problem
-from .execution import Executor
-from .instance import Instance, load_instance
-from .results import Result
+"""Consortium budget optimizer: who runs which shared R&D workstream, on what, and who adopts it.
+
+The names below are imported on first use (PEP 562), so that ``import optimizer`` and the
+command line start without pandas, Pyomo and HiGHS until a command needs them, and a Ctrl-C
+during those imports reaches the command line's handler (:mod:`optimizer.__main__`).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Executor", "Instance", "InputError", "Problem", "Result", "compare", "load_instance", "solve",
-           "solve_designs", "__version__"]
+_EXPORTS = {"compare": "api", "solve": "api", "solve_designs": "api", "InputError": "errors",
+            "Problem": "errors", "Executor": "execution", "Instance": "instance", "load_instance": "instance",
+            "Result": "results"}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,3 +1,24 @@
-from .cli import entry_point
+"""``python -m optimizer`` and the ``consortium`` command: the command line, with Ctrl-C during
+start-up (importing pandas, Pyomo and HiGHS takes most of a second) exiting 130 quietly too."""
+from __future__ import annotations
 
-entry_point()
+import os
+import sys
+
+INTERRUPTED = 130
+
+
+def main() -> None:
+    try:
+        from .cli import entry_point
+    except KeyboardInterrupt:
+        print("interrupted: nothing was done", file=sys.stderr, flush=True)
+        # not sys.exit: a half-imported extension module can leave the interpreter marked as
+        # killed by SIGINT, and it then exits -2 instead of 130 (seen 1 in 12). Nothing is open
+        # for writing yet, so skipping the interpreter's clean-up loses nothing.
+        os._exit(INTERRUPTED)
+    entry_point()
+
+
+if __name__ == "__main__":
+    main()

@@ -6,10 +6,21 @@ nothing else, so a reader can check it against the math line by line.
 """
 from __future__ import annotations
 
+import logging
+
 import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also load every plugin (~0.25 s)
 
 from .scaling import Scale
 from .tables import ModelData
+
+
+def _not_an_interrupt(record: logging.LogRecord) -> bool:
+    """Pyomo logs 'ERROR: Constructing component ... failed: KeyboardInterrupt' when Ctrl-C lands
+    during the build; the interrupt is reported once, by the caller."""
+    return "KeyboardInterrupt" not in record.getMessage()
+
+
+logging.getLogger("pyomo.core").addFilter(_not_an_interrupt)
 
 
 def checked(rule):

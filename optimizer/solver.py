@@ -8,6 +8,7 @@ mid-write.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import time
@@ -121,13 +122,36 @@ def _new_solver(options: SolverOptions, only_numbers_change: bool = False) -> Hi
     return opt
 
 
+def _interruptible_run(highs: highspy.Highs) -> highspy.HighsStatus:
+    """HiGHS' run() for Pyomo, such that Ctrl-C always wins.
+
+    The C++ run() blocks the main thread until HiGHS ends (an interrupt waits for the whole
+    search), and highspy's own solve() cancels on Ctrl-C but then returns like any solve, printing
+    on stdout; an interrupt landing just as HiGHS finished was lost (2 of 13 tries). Here HiGHS runs
+    in highspy's worker thread, an interrupt cancels it, and KeyboardInterrupt is raised once HiGHS
+    has stopped, whatever status it stopped with.
+    """
+    highs.startSolve()
+    interrupted = False
+    while True:
+        try:
+            done, status = highs.wait(0.1)
+        except KeyboardInterrupt:
+            interrupted = True
+            highs.cancelSolve()
+            continue
+        if done:
+            break
+    if interrupted or highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
+        raise KeyboardInterrupt
+    return status
+
+
 def _hand_over(opt: Highs, m: pyo.ConcreteModel) -> None:
     with _quiet_pyomo():
         opt.set_instance(m)
-    # Pyomo calls the blocking C++ run(); highspy's solve() runs HiGHS in a worker thread
-    # and turns Ctrl-C into cancelSolve(), so an interrupt stops the search promptly.
     highs = opt._solver_model
-    highs.run = highs.solve
+    highs.run = functools.partial(_interruptible_run, highs)
     # Pyomo passes our options at each solve only; model changes between objective stages
     # (bounds of level rows, new rows) would otherwise log to stdout
     highs.setOptionValue("output_flag", False)
@@ -196,8 +220,6 @@ def solve_stages(opt: Highs, m: pyo.ConcreteModel, stages: int | None = None) ->
         else:
             with _quiet_pyomo():
                 res = opt.solve(m)
-        if highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
-            raise KeyboardInterrupt
         tc = res.termination_condition
         termination = str(tc.name)
         if res.incumbent_objective is None:
@@ -265,8 +287,6 @@ def check_unique(opt: Highs, m: pyo.ConcreteModel, values: dict[str, float], pla
     finally:
         del opt.config.solver_options["mip_max_nodes"]
         opt._solver_model.setOptionValue("mip_max_nodes", 2**31 - 1)  # HiGHS' default: no limit
-    if opt._solver_model.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
-        raise KeyboardInterrupt
     tc = res.termination_condition
     if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
         return True, None
@@ -382,8 +402,6 @@ def canonical_pay(data: ModelData, runs, gets, options: SolverOptions) -> dict[t
     _hand_over(opt, m)
     with _quiet_pyomo():
         res = opt.solve(m)
-    if opt._solver_model.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
-        raise KeyboardInterrupt
     if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
         raise NumericalTrouble(f"numerical trouble: no payment split for a plan the solver found feasible "
                                f"under pooled funding ({res.termination_condition.name})")

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import optimizer
+from optimizer.instance import parse_instance
 from optimizer.yamlsource import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,7 +111,7 @@ workstreams:
   tiny: {compute: 1}
 """
     with pytest.raises(optimizer.InputError) as err:
-        optimizer.instance.parse_instance(doc, "r.yaml")
+        parse_instance(doc, "r.yaml")
     (problem,) = err.value.problems
     assert (problem.line, problem.column, problem.path) == (5, 17, "workstreams.ev.compute")
     assert "ev's compute is 3e+24 but tiny's compute (line 6) is 1" in problem.message
@@ -120,7 +121,7 @@ def test_a_figure_that_overflows_is_refused():
     """compute 1e308 at price 2: its cost is not a float (inf)."""
     doc = "name: o\nmembers:\n  a: {budget: 1.0e+7, needs: [ev]}\nworkstreams:\n  ev: {compute: 1.0e+308}\n"
     with pytest.raises(optimizer.InputError) as err:
-        optimizer.instance.parse_instance(doc, "o.yaml")
+        parse_instance(doc, "o.yaml")
     (problem,) = err.value.problems
     assert (problem.line, problem.path) == (5, "workstreams.ev.compute") and "overflows" in problem.message
 

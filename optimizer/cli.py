@@ -11,6 +11,7 @@ import json
 import os
 import math
 import sys
+import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -18,7 +19,7 @@ from . import __version__
 from .api import comparison_table, solve, solve_designs
 from .execution import Executor, default_workers, scheduler_address
 from .formatting import num
-from .errors import InputError, LimitReached
+from .errors import InputError, LimitReached, UsageError
 from .instance import load_instance
 from .results import PLAN_WORDS, Result
 
@@ -278,7 +279,24 @@ def _out_dir(out: str | None, kind: str, *default_args: str) -> Path | None:
         "allocation": (report.check_allocation_dir, report.default_allocation_dir),
         "sweep": (report.check_sweep_dir, report.default_sweep_dir),
     }[kind]
-    return check(Path(out) if out else default(*default_args))
+    path = check(Path(out) if out else default(*default_args))
+    _can_write_under(path)
+    return path
+
+
+def _can_write_under(path: Path) -> None:
+    """Refuse, before any solving, an --out directory that could not be written: its nearest
+    existing ancestor must be a directory we can create entries in (tried, not guessed from the
+    permission bits: root passes those on a read-only file system)."""
+    ancestor = Path(os.path.abspath(path)).parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"{path}: cannot be created: {ancestor} is not a directory")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".consortium-probe-", dir=ancestor))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write there ({exc.strerror or exc} in {ancestor})") from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:

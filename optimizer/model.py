@@ -54,6 +54,7 @@ def coefficients(d: ModelData) -> dict[str, dict]:
         "get_cost": {(i, w): d.adoption[w] * d.cost[i, w] for i, w in pairs},
         "budget": d.budget,
         "hours": d.hours,
+        "capacity": d.capacity,  # a Param too: per sample, capacities that cannot bind are clipped anew
         # total cost of every possible run of w: a valid big-M for pay[i,w] (pooled funding)
         "run_cost_total": {w: sum(d.cost[j, w] for j, _ in d.runners(w)) for w in d.workstreams},
     }
@@ -228,7 +229,7 @@ def add_capacity(m, d: ModelData) -> None:
         if not m.num.mutable and sum(d.hours[i, w, h] for w in d.workstreams
                                      if h in d.options[i, w]) <= d.capacity[i, h]:
             return pyo.Constraint.Skip
-        return sum(used) <= d.capacity[i, h] + slack(m, "hours_short", (i, h))
+        return sum(used) <= m.num.capacity[i, h] + slack(m, "hours_short", (i, h))
     m.capacity = pyo.Constraint(list(d.capacity), rule=checked(rule))
 
 

@@ -212,3 +212,17 @@ def test_non_finite_numbers_in_a_result_are_refused(tmp_path, result_doc):
     bad = tmp_path / "result.json"
     bad.write_text(json.dumps(result_doc, indent=2).replace("\"total_money\": 11442799.375", "\"total_money\": NaN"))
     refused(run("report", str(bad), "--out", str(tmp_path / "out")), "total_money: expected a finite number")
+
+
+def test_out_under_a_file_is_refused_before_solving(tmp_path):
+    """`--out FILE/sub` can never be written: refused at once (it used to fail after the solve)."""
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine\n")
+    proc = run("solve", str(FLAGSHIP), "--out", str(blocker / "sub"))
+    refused(proc, f"{blocker / 'sub'}: cannot be created")
+    assert blocker.read_text() == "mine\n"
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs a sysfs, where no one can create entries")
+def test_out_where_nothing_can_be_created_is_refused_before_solving():
+    refused(run("solve", str(FLAGSHIP), "--out", "/sys/consortium-report"), "/sys/consortium-report: cannot write there")

@@ -103,6 +103,10 @@ def refuse_unless_ours(out: Path, known: Collection[str], kind: str,
             mode = os.lstat(where, dir_fd=dir_fd).st_mode
         except FileNotFoundError:
             return out
+        except NotADirectoryError:          # a parent is a file: nothing can be written there
+            raise UsageError(f"{out}: cannot be created: a parent of it is not a directory") from None
+        except OSError as exc:
+            raise UsageError(f"{out}: cannot be checked ({exc.strerror or exc})") from None
         if stat.S_ISLNK(mode):
             raise UsageError(f"{out}: is a symbolic link; give the {kind} directory itself")
         not_a_dir = UsageError(f"{out}: exists and is not a directory; refusing to replace it with a {kind}")

@@ -32,6 +32,7 @@ from .instance import Instance, load_instance
 from .scaling import power_of_two_unit
 from .errors import UsageError
 from .solver import SolverOptions, solve_data
+from .status import has_plan
 
 METHODS = ("shapley", "least-core", "nucleolus", "proportional")
 EXACT_LIMIT = 12
@@ -226,7 +227,7 @@ def _grand_coalition_against_plan(game: CoalitionGame, time_limit: float | None)
     every need."""
     plan = solve_data(game.data, SolverOptions(time_limit=time_limit))
     grand = game.cache[game.grand]
-    if plan.status not in ("optimal", "feasible"):
+    if not has_plan(plan.status):
         return None, [f"the design has no feasible plan ({plan.status}); c(N) = {grand:.6g} prices what the "
                       f"members cannot do together at the penalty"]
     total = clean(game.data.plan_compute(plan.runs, plan.gets))

@@ -14,6 +14,7 @@ from .schema import Design
 from .diagnosis import Finding, elastic_findings, presolve_findings
 from .solver import DEFAULT_MIP_GAP, Solution, SolverOptions, highs_version, solve_data
 from .tables import ModelData, derive, objective_order, silo_of
+from .status import Status, has_plan
 
 InstanceLike = Instance | str | os.PathLike | Mapping[str, Any]
 
@@ -39,11 +40,11 @@ def standalone_optima(data: ModelData, options: SolverOptions) -> dict[str, floa
         return out
     options = replace(options, check_unique=False)  # standalone plans are not reported, only their compute
     joint = solve_data(silo_of(data, needy), options)
-    if joint.status in ("optimal", "feasible"):
+    if has_plan(joint.status):
         return {i: out.get(i, data.plan_compute([r for r in joint.runs if r[0] == i], [])) for i in data.members}
     for i in needy:
         sol = solve_data(silo_of(data, [i]), options)
-        out[i] = data.plan_compute(sol.runs, []) if sol.status in ("optimal", "feasible") else None
+        out[i] = data.plan_compute(sol.runs, []) if has_plan(sol.status) else None
     return out
 
 
@@ -98,11 +99,11 @@ def _solve_or_diagnose(spec, data: ModelData, options: SolverOptions) -> tuple[S
     """Solve; if the plan cannot work, say why (pre-solve checks first, then the elastic model)."""
     findings = presolve_findings(spec, data)
     if findings:
-        return Solution("infeasible", None, None, None, termination="pre-solve check"), findings
+        return Solution(Status.INFEASIBLE, None, None, None, termination="pre-solve check"), findings
     sol = solve_data(data, options)
     if sol.trouble:
         return sol, [Finding("numerical", sol.trouble)]
-    if sol.status != "infeasible":
+    if sol.status != Status.INFEASIBLE:
         return sol, []
     elastic = solve_data(data, replace(options, check_unique=False), elastic=True)
     return sol, elastic_findings(spec, data, elastic.slacks) if elastic.objective is not None else []

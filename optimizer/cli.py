@@ -22,10 +22,11 @@ from .formatting import num
 from .errors import InputError, LimitReached, UsageError
 from .instance import load_instance
 from .results import PLAN_WORDS, Result
+from .status import Status
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-STATUS_EXIT = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
-               "no_solution": EXIT_NO_SOLUTION}
+STATUS_EXIT = {Status.OPTIMAL: EXIT_OK, Status.FEASIBLE: EXIT_OK, Status.INFEASIBLE: EXIT_INFEASIBLE,
+               Status.NO_SOLUTION: EXIT_NO_SOLUTION}
 
 
 def _positive_float(text: str) -> float:
@@ -211,7 +212,7 @@ def summary_text(r: Result) -> str:
     units = r.data.units if r.data else {"compute": "", "money": ""}
     cu = units.get("compute", "")
     lines = [f"{r.instance} — design {r.design}: {r.status}"
-             + (f" (gap {r.mip_gap:.2%})" if r.status == "feasible" and r.mip_gap is not None else "")]
+             + (f" (gap {r.mip_gap:.2%})" if r.status == Status.FEASIBLE and r.mip_gap is not None else "")]
     if r.solved:
         lines.append(f"  objectives          {objectives_text(r.objectives, units)}")
         lines.append(f"  plan                {uniqueness_text(r.unique, r.alternative)}")
@@ -236,12 +237,12 @@ def summary_text(r: Result) -> str:
             runners = ", ".join(f"{a.member} ({a.accelerator})" for a in ran.itertuples())
             adopters = ", ".join(got.member) or "-"
             lines.append(f"    {w}: {runners or '-'} / {adopters}")
-    elif r.status == "infeasible":
+    elif r.status == Status.INFEASIBLE:
         lines.append("  the plan cannot work:" if r.diagnosis else "  (no diagnosis available)")
         lines += [f"  - {f['message']}" for f in r.diagnosis]
-    elif r.status == "no_solution" and r.diagnosis:
+    elif r.status == Status.NO_SOLUTION and r.diagnosis:
         lines += [f"  {f['message']}" for f in r.diagnosis]
-    elif r.status == "no_solution":
+    elif r.status == Status.NO_SOLUTION:
         lines.append("  no plan found within the limits; raise --time-limit or relax --mip-gap")
     return "\n".join(lines)
 

@@ -24,8 +24,9 @@ from .errors import LimitReached
 from .formatting import clean
 from .instance import Instance
 from .model import build_model
-from .solver import SolverOptions, _hand_over, _new_solver, solve_stages
+from .solver import HighsSession, SolverOptions, solve_stages
 from .tables import derive
+from .status import Status
 
 DEFAULT_UNMET_PENALTY = 3.0
 
@@ -50,14 +51,13 @@ class CoalitionGame:
                      for w in self.data.workstreams}
         self.cache: dict[int, float] = {0: 0.0}
         self._model = None
-        self._solver = None
+        self._session = None
 
     def _setup(self) -> None:
         m = build_model(self.data, "coalition", self.unmet_penalty)
         # mip_gap 0: allocations are differences of c(S), so each value must be exact
         options = SolverOptions(time_limit=self.time_limit, mip_gap=0.0, threads=self.threads)
-        opt = _new_solver(options, only_numbers_change=True)
-        _hand_over(opt, m)
+        session = HighsSession(m, options, only_numbers_change=True)
         self._own_vars = {i: [] for i in self.members}
         for i, w, o in m.RUN:
             self._own_vars[i].append((m.run[i, w, o], 1))
@@ -66,7 +66,7 @@ class CoalitionGame:
         if hasattr(m, "pay"):
             for i, w in m.PAY:
                 self._own_vars[i].append((m.pay[i, w], None))
-        self._model, self._solver = m, opt
+        self._model, self._session = m, session
 
     def _solve(self, mask: int) -> float:
         if self._model is None:
@@ -81,13 +81,13 @@ class CoalitionGame:
         if hasattr(m, "replicas_cap"):  # without sharing, replicas and `required` are ignored
             for w in d.workstreams:
                 m.replicas_cap[w] = min(d.replicas[w], sum(1 for k in self.able[w] if mask >> k & 1))
-        self._solver._solver_model.clearSolver()  # history-independent: same c(S) whatever came before
+        self._session.forget()  # history-independent: same c(S) whatever came before
         # c(S) needs the stages up to compute's (all of them when compute is not in the list)
         order = list(d.objective)
-        stages = solve_stages(self._solver, m, order.index("compute") + 1 if "compute" in order else None)
-        if stages.status == "infeasible":  # cannot happen: nothing run, every need unmet, is a plan
+        stages = solve_stages(self._session, order.index("compute") + 1 if "compute" in order else None)
+        if stages.status == Status.INFEASIBLE:  # cannot happen: nothing run, every need unmet, is a plan
             raise RuntimeError(f"coalition {members_of(mask, self.members)}: {stages.termination}")
-        if stages.status != "optimal":
+        if stages.status != Status.OPTIMAL:
             gap = "no plan found" if stages.mip_gap is None else f"gap {stages.mip_gap:.3g}"
             raise LimitReached(f"coalition {', '.join(members_of(mask, self.members)) or '(none)'} was not solved "
                                f"to optimality within the time limit ({gap}); allocations need exact c(S): "

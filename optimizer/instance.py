@@ -31,7 +31,6 @@ class Instance:
     spec: InstanceFile
     source: str
     content_hash: str
-    raw: dict = field(repr=False)
     variants: dict[str, InstanceFile] = field(repr=False, default_factory=dict)
 
     @property
@@ -87,7 +86,7 @@ def _build(data: dict, source: SourceMap, origin: str, content_hash: str) -> Ins
         name: InstanceFile.model_validate(deep_merge(base, d.overrides))
         for name, d in spec.designs.items() if d.overrides
     }
-    inst = Instance(spec=spec, source=origin, content_hash=content_hash, raw=data, variants=variants)
+    inst = Instance(spec=spec, source=origin, content_hash=content_hash, variants=variants)
     problems = magnitude_problems(inst, source)
     if problems:
         raise InputError(problems)

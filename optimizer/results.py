@@ -1,7 +1,6 @@
 """Results as pandas tables, the spec's reported figures, and the JSON result object."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +9,7 @@ import pandas as pd
 from .formatting import SIGNIFICANT, SOLVER_DIGITS, clean as _clean, fraction as _fraction
 from .solver import Solution
 from .tables import RENTED, ModelData
+from .status import Status, has_plan
 
 RUN_COLUMNS = ["member", "workstream", "accelerator", "compute", "cost"]
 ADOPTION_COLUMNS = ["member", "workstream", "compute", "cost"]
@@ -27,7 +27,7 @@ class Result:
 
     instance: str
     design: str
-    status: str
+    status: Status
     mip_gap: float | None
     total_compute: float | None
     total_money: float | None
@@ -50,7 +50,6 @@ class Result:
     unique: bool | None = None  # the only plan with these objective values? None: not checked / not known
     alternative: dict[str, list] | None = None  # how another plan as good differs, when not unique
     data: ModelData | None = field(default=None, repr=False)
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def objectives(self) -> dict[str, float | None]:
@@ -71,7 +70,7 @@ class Result:
 
     @property
     def solved(self) -> bool:
-        return self.status in ("optimal", "feasible")
+        return has_plan(self.status)
 
     def to_dict(self) -> dict[str, Any]:
         """The spec's machine-readable result object (plus a few documented extras)."""
@@ -109,7 +108,6 @@ class Result:
             "standalone_infeasible": self.standalone_infeasible,
             "model": self.model_size,
             "solver": self.solver,
-            **self.extra,
         }
 
 
@@ -124,7 +122,7 @@ def build_result(data: ModelData, sol: Solution, standalone: dict[str, float | N
         [{"member": i, "workstream": w, "compute": data.adoption[w] * data.compute[i, w],
           "cost": data.adoption[w] * data.cost[i, w]} for i, w in sol.gets],
         columns=ADOPTION_COLUMNS)
-    solved = sol.status in ("optimal", "feasible")
+    solved = has_plan(sol.status)
     members = []
     for i in data.members:
         if not solved:

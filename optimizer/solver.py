@@ -24,6 +24,7 @@ from .model import NO_LEVEL, build_model, varies
 from .payments import pay_model
 from .scaling import Scale
 from .tables import ModelData
+from .status import Status
 
 # HiGHS' own default (1e-4) could stop 0.01% above the optimum
 DEFAULT_MIP_GAP = 1e-6
@@ -56,7 +57,7 @@ class SolverOptions:
 class Solution:
     """What one MIP solve produced, in model terms (no pandas yet)."""
 
-    status: str  # optimal | feasible | infeasible | no_solution
+    status: Status
     objective: float | None
     bound: float | None
     mip_gap: float | None
@@ -68,7 +69,6 @@ class Solution:
     variables: int = 0
     constraints: int = 0
     termination: str = ""
-    highs_seconds: float = 0.0  # time inside HiGHS itself (the rest of `seconds` is hand-over)
     slacks: dict[str, dict] = field(default_factory=dict)  # elastic model only
     objectives: dict[str, float] = field(default_factory=dict)  # value of each objective, in order
     unique: bool | None = None  # the plan is the only one with these objective values (None: not known)
@@ -147,14 +147,60 @@ def _interruptible_run(highs: highspy.Highs) -> highspy.HighsStatus:
     return status
 
 
-def _hand_over(opt: Highs, m: pyo.ConcreteModel) -> None:
-    with _quiet_pyomo():
-        opt.set_instance(m)
-    highs = opt._solver_model
-    highs.run = functools.partial(_interruptible_run, highs)
-    # Pyomo passes our options at each solve only; model changes between objective stages
-    # (bounds of level rows, new rows) would otherwise log to stdout
-    highs.setOptionValue("output_flag", False)
+class HighsSession:
+    """One Pyomo model handed to HiGHS once, then solved and re-solved through Pyomo's persistent
+    interface (``pyomo.contrib.solver`` "highs"): plain solves, the lexicographic stages, the
+    uniqueness check, sweeps' persistent re-solves and the cost game's coalitions all go through
+    it.
+
+    What the interface does not expose — the run time, node counts, forgetting the previous
+    search, and a Ctrl-C that always wins — is reached through :attr:`highs`, the one place that
+    reads the interface's private ``_solver_model``.
+    """
+
+    def __init__(self, m: pyo.ConcreteModel, options: SolverOptions, only_numbers_change: bool = False):
+        self.model = m
+        self.opt = _new_solver(options, only_numbers_change)
+        with _quiet_pyomo():
+            self.opt.set_instance(m)
+        highs = self.highs
+        highs.run = functools.partial(_interruptible_run, highs)
+        # Pyomo passes our options at each solve only; model changes between objective stages
+        # (bounds of level rows, new rows) would otherwise log to stdout
+        highs.setOptionValue("output_flag", False)
+
+    @property
+    def highs(self) -> highspy.Highs:
+        return self.opt._solver_model
+
+    def seconds(self) -> float:
+        """HiGHS' clock: it runs on across re-solves, so callers take differences."""
+        return self.highs.getRunTime()
+
+    def nodes(self) -> int:
+        return max(0, self.highs.getInfo().mip_node_count)
+
+    def forget(self) -> None:
+        """Drop the previous basis and incumbent, so that a re-solve does not depend on which
+        problems this session happened to solve before (ties would break differently)."""
+        self.highs.clearSolver()
+
+    def solve(self, only_what_we_said: bool = False):
+        """One solve of the active objective; ``only_what_we_said``: Pyomo does not re-scan the
+        model (the caller told the interface what changed)."""
+        with _quiet_pyomo():
+            if only_what_we_said:
+                return self.opt.solve(self.model, auto_updates=NO_AUTO_UPDATES)
+            return self.opt.solve(self.model)
+
+    def activate(self, name: str) -> None:
+        """Make objective ``name`` the one HiGHS minimises."""
+        m = self.model
+        for k in m.objective_order:
+            getattr(m, f"objective_{k}").deactivate()
+        obj = getattr(m, f"objective_{name}")
+        obj.activate()
+        self.opt.set_objective(obj)
 
 
 def level(value: float) -> float:
@@ -162,20 +208,11 @@ def level(value: float) -> float:
     return value + TIE_TOLERANCE * max(1.0, abs(value))
 
 
-def _activate(opt: Highs, m: pyo.ConcreteModel, name: str) -> None:
-    """Make objective ``name`` the one HiGHS minimises."""
-    for k in m.objective_order:
-        getattr(m, f"objective_{k}").deactivate()
-    obj = getattr(m, f"objective_{name}")
-    obj.activate()
-    opt.set_objective(obj)
-
-
 @dataclass
 class Stages:
     """What a lexicographic solve reached (see :func:`solve_stages`)."""
 
-    status: str  # optimal | feasible | infeasible | no_solution
+    status: Status
     values: dict[str, float]  # objective name -> value of the plan, for every stage solved
     bound: float | None  # the first objective's proven lower bound
     mip_gap: float | None  # the largest relative gap over the stages
@@ -183,8 +220,9 @@ class Stages:
     nodes: int = 0  # branch-and-bound nodes over the stages
 
 
-def solve_stages(opt: Highs, m: pyo.ConcreteModel, stages: int | None = None) -> Stages:
-    """Minimise ``m.objective_order`` lexicographically and load the plan into ``m``'s variables.
+def solve_stages(session: HighsSession, stages: int | None = None) -> Stages:
+    """Minimise the session model's ``objective_order`` lexicographically and load the plan into
+    its variables.
 
     Stage k minimises objective k subject to every earlier objective staying within
     :data:`TIE_TOLERANCE` of its stage's value (the level rows of :func:`model.add_objectives`).
@@ -193,14 +231,14 @@ def solve_stages(opt: Highs, m: pyo.ConcreteModel, stages: int | None = None) ->
     Works on a fresh model and on a persistent one (the first stage undoes the previous solve's
     levels). ``stages`` stops after that many stages (a caller that only needs the first value).
     """
-    order, highs = m.objective_order, opt._solver_model
-    first_solve = opt._model is not m
-    if len(order) > 1 and not first_solve and (
+    m = session.model
+    order = m.objective_order
+    if len(order) > 1 and (
             not getattr(m, f"objective_{order[0]}").active
             or any(m.objective_level_bound[k].value != NO_LEVEL for k in m.objective_level_bound)):
         for k in m.objective_level_bound:
             m.objective_level_bound[k] = NO_LEVEL
-        _activate(opt, m, order[0])
+        session.activate(order[0])
     values: dict[str, float] = {}
     gaps: list[float] = []
     bound = None
@@ -211,25 +249,23 @@ def solve_stages(opt: Highs, m: pyo.ConcreteModel, stages: int | None = None) ->
         if k:
             if order[k - 1] in m.objective_level_bound:
                 m.objective_level_bound[order[k - 1]] = level(values[order[k - 1]])
-            _activate(opt, m, name)
-            opt.update_parameters()
+            session.activate(name)
+            session.opt.update_parameters()
             # No warm start from the previous stage's plan: with HiGHS 1.16.0, setSolution() before
             # this re-solve gave a wrong objective value and plan (docs/model.md, "Objectives").
-            with _quiet_pyomo():
-                res = opt.solve(m, auto_updates=NO_AUTO_UPDATES)
+            res = session.solve(only_what_we_said=True)
         else:
-            with _quiet_pyomo():
-                res = opt.solve(m)
+            res = session.solve()
         tc = res.termination_condition
         termination = str(tc.name)
         if res.incumbent_objective is None:
             if k == 0:
                 infeasible = tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded)
-                return Stages("infeasible" if infeasible else "no_solution", {}, None, None, termination)
+                return Stages(Status.INFEASIBLE if infeasible else Status.NO_SOLUTION, {}, None, None, termination)
             proven = False  # a later stage found nothing within its limits: keep the previous plan
             break
         res.solution_loader.load_vars()
-        nodes += max(0, highs.getInfo().mip_node_count)
+        nodes += session.nodes()
         values[name] = res.incumbent_objective
         gap = _gap(res.incumbent_objective, res.objective_bound)
         gaps.append(gap if gap is not None else float("inf"))
@@ -237,7 +273,7 @@ def solve_stages(opt: Highs, m: pyo.ConcreteModel, stages: int | None = None) ->
         if k == 0:
             bound = res.objective_bound
     gap = max(gaps) if gaps else None
-    return Stages("optimal" if proven else "feasible", values, bound,
+    return Stages(Status.OPTIMAL if proven else Status.FEASIBLE, values, bound,
                   gap if gap is not None and math.isfinite(gap) else None, termination, nodes)
 
 
@@ -248,7 +284,7 @@ def _plan(m: pyo.ConcreteModel) -> tuple[list, list]:
 UNIQUE_NODES = 10_000  # branch-and-bound nodes the uniqueness check may use at least
 
 
-def check_unique(opt: Highs, m: pyo.ConcreteModel, values: dict[str, float], plan: tuple[list, list],
+def check_unique(session: HighsSession, values: dict[str, float], plan: tuple[list, list],
                  node_budget: int = UNIQUE_NODES) -> tuple[bool | None, tuple[list, list] | None]:
     """Is ``plan`` the only plan whose objectives all reach ``values`` (within the tolerance)?
 
@@ -258,6 +294,7 @@ def check_unique(opt: Highs, m: pyo.ConcreteModel, values: dict[str, float], pla
     plan is an alternative. A limit hit first (the time limit, or ``node_budget`` nodes): not
     known (None). Leaves the model changed: use it on a one-shot model only.
     """
+    m, opt = session.model, session.opt
     if not len(m.RUN) and not len(m.GET):
         return True, None  # nobody can run or adopt anything: the empty plan is the only one
     order = m.objective_order
@@ -282,11 +319,10 @@ def check_unique(opt: Highs, m: pyo.ConcreteModel, values: dict[str, float], pla
     # near-ties): a node budget, not a clock, so that the answer does not depend on the machine.
     opt.config.solver_options["mip_max_nodes"] = node_budget
     try:
-        with _quiet_pyomo():
-            res = opt.solve(m, auto_updates=NO_AUTO_UPDATES)
+        res = session.solve(only_what_we_said=True)
     finally:
         del opt.config.solver_options["mip_max_nodes"]
-        opt._solver_model.setOptionValue("mip_max_nodes", 2**31 - 1)  # HiGHS' default: no limit
+        session.highs.setOptionValue("mip_max_nodes", 2**31 - 1)  # HiGHS' default: no limit
     tc = res.termination_condition
     if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
         return True, None
@@ -320,18 +356,17 @@ def plan_trouble(data: ModelData, sol: Solution, scale: Scale = Scale()) -> str 
 
 def _untrusted(sol: Solution, trouble: str) -> Solution:
     """A solve whose plan failed the checker: no plan, status no_solution, the reason kept."""
-    return Solution("no_solution", None, None, None, variables=sol.variables, constraints=sol.constraints,
-                    build_seconds=sol.build_seconds, seconds=sol.seconds, highs_seconds=sol.highs_seconds,
+    return Solution(Status.NO_SOLUTION, None, None, None, variables=sol.variables, constraints=sol.constraints,
+                    build_seconds=sol.build_seconds, seconds=sol.seconds,
                     termination=trouble, trouble=trouble)
 
 
-def _run(opt: Highs, m: pyo.ConcreteModel, data: ModelData, t0: float, build: float,
-         check: bool = False) -> Solution:
+def _run(session: HighsSession, data: ModelData, t0: float, build: float, check: bool = False) -> Solution:
     """Solve the handed-over model lexicographically and read back status, plan and timings."""
-    highs = opt._solver_model
-    clock = highs.getRunTime()  # HiGHS' clock runs on across re-solves of a persistent model
-    stages = solve_stages(opt, m)
-    highs_seconds = highs.getRunTime() - clock
+    m = session.model
+    clock = session.seconds()
+    stages = solve_stages(session)
+    highs_seconds = session.seconds() - clock
     sol = Solution(stages.status, None, None, None, variables=m.nvariables(), constraints=m.nconstraints(),
                    build_seconds=build, termination=stages.termination)
     if stages.values:
@@ -350,13 +385,12 @@ def _run(opt: Highs, m: pyo.ConcreteModel, data: ModelData, t0: float, build: fl
             return _untrusted(sol, trouble)
         if m.variant == "elastic":
             sol.slacks = _shortfalls(m, data)
-        if check and stages.status == "optimal":
-            clock2 = highs.getRunTime()
+        if check and stages.status == Status.OPTIMAL:
+            clock2 = session.seconds()
             budget = max(UNIQUE_NODES, 10 * stages.nodes)
-            sol.unique, sol.alternative = check_unique(opt, m, stages.values, (sol.runs, sol.gets), budget)
-            highs_seconds += highs.getRunTime() - clock2
+            sol.unique, sol.alternative = check_unique(session, stages.values, (sol.runs, sol.gets), budget)
+            highs_seconds += session.seconds() - clock2
     TIMINGS["highs"] += highs_seconds
-    sol.highs_seconds = highs_seconds
     sol.seconds = time.perf_counter() - t0 - build
     return sol
 
@@ -372,17 +406,15 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elasti
     t0 = time.perf_counter()
     m = build_model(data, "elastic" if elastic else "plain")
     if plan is not None and not _pin(m, *plan):
-        return Solution("infeasible", None, None, None, termination="plan uses options that no longer exist")
+        return Solution(Status.INFEASIBLE, None, None, None, termination="plan uses options that no longer exist")
     build = time.perf_counter() - t0
     if m.infeasible_rows:
-        return Solution("infeasible", None, None, None, build_seconds=build, variables=m.nvariables(),
+        return Solution(Status.INFEASIBLE, None, None, None, build_seconds=build, variables=m.nvariables(),
                         constraints=m.nconstraints(), termination="trivially infeasible row")
     if m.nvariables() == 0:  # nothing to decide: HiGHS would call an empty model "unknown"
-        return Solution("optimal", 0.0, 0.0, 0.0, build_seconds=build, termination="empty model",
+        return Solution(Status.OPTIMAL, 0.0, 0.0, 0.0, build_seconds=build, termination="empty model",
                         objectives=dict.fromkeys(data.objective, 0.0), unique=True)
-    opt = _new_solver(options)
-    _hand_over(opt, m)
-    sol = _run(opt, m, data, t0, build, check=options.check_unique and not elastic and plan is None)
+    sol = _run(HighsSession(m, options), data, t0, build, check=options.check_unique and not elastic and plan is None)
     if data.pooled and not elastic and sol.runs:
         try:
             sol.pay = canonical_pay(data, sol.runs, sol.gets, options)
@@ -398,10 +430,7 @@ def canonical_pay(data: ModelData, runs, gets, options: SolverOptions) -> dict[t
     """The pooled-funding payment split of a fixed plan that does not depend on the solver's path
     (:mod:`optimizer.payments`)."""
     m = pay_model(data, runs, gets)
-    opt = _new_solver(replace(options, check_unique=False))
-    _hand_over(opt, m)
-    with _quiet_pyomo():
-        res = opt.solve(m)
+    res = HighsSession(m, replace(options, check_unique=False)).solve()
     if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
         raise NumericalTrouble(f"numerical trouble: no payment split for a plan the solver found feasible "
                                f"under pooled funding ({res.termination_condition.name})")
@@ -463,13 +492,12 @@ class PersistentProblem:
             _pin(self.model, *plan)
         self.trivial = None
         if self.model.infeasible_rows:
-            self.trivial = Solution("infeasible", None, None, None, termination="trivially infeasible row")
+            self.trivial = Solution(Status.INFEASIBLE, None, None, None, termination="trivially infeasible row")
         elif self.model.nvariables() == 0:
-            self.trivial = Solution("optimal", 0.0, 0.0, 0.0, termination="empty model",
+            self.trivial = Solution(Status.OPTIMAL, 0.0, 0.0, 0.0, termination="empty model",
                                     objectives=dict.fromkeys(data.objective, 0.0), unique=True)
         else:
-            self.opt = _new_solver(options, only_numbers_change=True)
-            _hand_over(self.opt, self.model)
+            self.session = HighsSession(self.model, options, only_numbers_change=True)
 
     def solve(self, data: ModelData) -> Solution:
         """Solve with ``data``'s numbers; its structure must equal the one built."""
@@ -479,7 +507,5 @@ class PersistentProblem:
             return self.trivial
         t0 = time.perf_counter()
         self.model.num.set(data)
-        # forget the previous basis and incumbent: the plan must not depend on which samples
-        # this process happened to solve before (ties would otherwise break differently)
-        self.opt._solver_model.clearSolver()
-        return _run(self.opt, self.model, data, t0, 0.0)
+        self.session.forget()  # the plan must not depend on which samples came before
+        return _run(self.session, data, t0, 0.0)

@@ -25,6 +25,7 @@ from .solver import PersistentProblem, SolverOptions
 from .formatting import clean as _clean
 from .tables import ModelData, derive, silo_of
 from .uncertainty import Dimension, apply, centre, dimensions, draw
+from .status import has_plan
 
 OUTCOME_COLUMNS = ["sample", "design", "status", "total_compute", "silo_compute", "savings",
                    "duplicated_compute", "base_plan_feasible", "base_plan_compute", "plan"]
@@ -53,7 +54,7 @@ def plan_fits(data: ModelData, runs, gets, check_pooled) -> bool:
     funding needs the payment LP, so it goes through the solver with the plan pinned.
     """
     if data.pooled:
-        return check_pooled(data).status in ("optimal", "feasible")
+        return has_plan(check_pooled(data).status)
     spent = dict.fromkeys(data.members, 0.0)
     used = dict.fromkeys(data.capacity, 0.0)
     for i, w, o in runs:
@@ -75,7 +76,7 @@ def _silo(inst: Instance, key: tuple, data: ModelData, options: SolverOptions) -
         return 0.0
     joint = silo_of(data, needy)
     sol = _persistent(inst, ("silo", key), joint, options).solve(joint)
-    if sol.status in ("optimal", "feasible"):
+    if has_plan(sol.status):
         return math.fsum(data.compute[i, w] for i, w, _ in sol.runs)
     return None  # some member cannot manage alone
 
@@ -93,7 +94,7 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
             silo_by_variant[key] = _silo(inst, key, data, options)
         silo = silo_by_variant[key]
         sol = _persistent(inst, ("design", d), data, options).solve(data)
-        solved = sol.status in ("optimal", "feasible")
+        solved = has_plan(sol.status)
         total = data.plan_compute(sol.runs, sol.gets) if solved else None
         by_w: dict[str, list[float]] = {}
         for i, w, _ in sol.runs:
@@ -230,12 +231,11 @@ def sweep(instance, designs: list[str] | None = None, *, samples: int = 100, see
     options = solver_options(time_limit, mip_gap, threads=1)
     executor = executor or Executor(workers=1)
     base_rows = _solve_point(inst, designs, dims, centre(dims), options, None)
-    base_plans = {r["design"]: (set(r["runs"]), set(r["gets"])) if r["status"] in ("optimal", "feasible")
+    base_plans = {r["design"]: (set(r["runs"]), set(r["gets"])) if has_plan(r["status"])
                   else (None, None) for r in base_rows}
     size = chunk_size or max(1, min(8, samples // (4 * executor.workers) or 1))
     tasks = [(inst, designs, dims, chunk, options, base_plans)
              for chunk in chunks([(k, list(points[k])) for k in range(samples)], size)]
-    t0 = time.perf_counter()
     parts = executor.map(_sample_task, tasks, label="samples")
     rows = [r for part, _, _ in parts for r in part]
     outcomes = pd.DataFrame(rows)

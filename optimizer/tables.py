@@ -104,9 +104,6 @@ class ModelData:
         value = {"compute": self.plan_compute, "money": self.plan_money}
         return {name: value[name](runs, gets) for name in self.objective}
 
-    def fleet_types(self, i: str) -> list[str]:
-        return [h for (j, h) in self.capacity if j == i]
-
 
 def derive(spec: InstanceFile, design: Design, design_name: str) -> ModelData:
     """The spec's derived quantities for one design of one instance."""

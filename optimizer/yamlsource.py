@@ -15,13 +15,11 @@ resolver below accepts both spellings.
 """
 from __future__ import annotations
 
-import math
 import os
 import re
 import stat
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml

@@ -169,7 +169,7 @@ def test_markdown_shows_the_sections(report, sw):
     assert f"**Savings P50 · consortium:** {optimizer.report.content.num(p50)} H100-hours" in md
     assert f"defined in {SAMPLES} of {SAMPLES} samples" in md
     assert "**Savings positive · consortium:** 100.0%" in md
-    assert f"| consortium | 0% | " in md and f"| {SAMPLES} / {SAMPLES} | 100.0% | 0 |" in md
+    assert "| consortium | 0% | " in md and f"| {SAMPLES} / {SAMPLES} | 100.0% | 0 |" in md
     assert "| consortium | *—* | **100.0%** |" in md and "| silo | 0% | *—* |" in md
     assert "| compute:x | **+1.00** |" in md
     assert "*Left out: silo (savings do not vary across the samples" in md

@@ -21,6 +21,8 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from ..status import has_plan
+
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies and in print.
 BLUE, ORANGE, SKY, GREEN, YELLOW, VERMILION, PURPLE = (
     "#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#D55E00", "#CC79A7")
@@ -113,7 +115,7 @@ def _members(doc: dict) -> list[str]:
 
 
 def solved(doc: dict) -> bool:
-    return doc.get("status") in ("optimal", "feasible")
+    return has_plan(doc.get("status"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..errors import UsageError
+from ..status import Status as SolveStatus
 from . import charts as _charts
 from . import content as c
 from . import csvs, html, markdown
@@ -37,7 +38,6 @@ ROW_COLUMNS = ["design", "status", "total_compute", "total_money", "unique", "du
                "adoption_compute", "silo_compute",
                "savings", "savings_pct", "members_met", "members_total", "max_budget_utilisation",
                "max_budget_member", "mip_gap"]
-VOLATILE = ("solve_seconds",)
 
 
 def csv_columns(cu: str, money: str = "money") -> dict[str, str]:
@@ -173,8 +173,7 @@ def _best(rows: list[dict], key: str, pick) -> tuple[float, list[str]] | None:
 
 def _status(rows: list[dict]) -> c.Status:
     n = len(rows)
-    by = {s: [r["design"] for r in rows if r["status"] == s] for s in ("optimal", "feasible", "infeasible",
-                                                                      "no_solution")}
+    by = {s: [r["design"] for r in rows if r["status"] == s] for s in SolveStatus}
     if len(by["optimal"]) == n:
         return c.Status("ok", "ALL OPTIMAL", f"All {n} designs solved to proven optimality.")
     parts = []

@@ -14,11 +14,11 @@ from ..errors import InputError, Problem, UsageError
 from ..instance import slugify  # noqa: F401  (re-exported)
 from ..yamlsource import format_path, parse_yaml, read_text
 from . import resultschema
+from ..status import has_plan
 
 # A budget or a fleet capacity "binds" when at least this share of it is used.
 BINDING = 0.999
 
-STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
 MAX_RESULT_BYTES = 256 * 1024 * 1024  # a result of 200 members x 1,000 workstreams is ~60 MB
 
 
@@ -58,7 +58,7 @@ def _sanitise(x: Any) -> Any:
 
 
 def solved(doc: dict) -> bool:
-    return doc["status"] in ("optimal", "feasible")
+    return has_plan(doc["status"])
 
 
 def binding(doc: dict) -> dict[str, list]:

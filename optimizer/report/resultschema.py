@@ -12,11 +12,12 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
+from ..status import Status
+
 Number = Annotated[float, pydantic.Strict(), pydantic.AllowInfNan(False)]
 Count = Annotated[int, pydantic.Strict(), pydantic.Field(ge=0)]
 Text = Annotated[str, pydantic.Strict()]
 Flag = Annotated[bool, pydantic.Strict()]
-Status = Literal["optimal", "feasible", "infeasible", "no_solution"]
 ObjectiveName = Literal["compute", "money"]
 
 

@@ -30,6 +30,7 @@ from . import content as c
 from . import csvs, html, markdown
 from .charts import BLUE, GRID, INK, MUTED, SKY, VERMILION, _compact, _figure, _svg
 from .model import _sanitise, slugify
+from ..status import has_plan
 
 HISTOGRAMS, SENSITIVITY = "savings-histograms", "sensitivity"
 CHART_NAMES = (HISTOGRAMS, SENSITIVITY)
@@ -405,7 +406,7 @@ def _frequency_blocks(sw, freq: pd.DataFrame) -> list[c.Block]:
     for d in sw.designs:
         f = freq[freq.design == d]
         o = sw.outcomes[sw.outcomes.design == d]
-        planned = int(o.status.isin(["optimal", "feasible"]).sum())
+        planned = int(o.status.map(has_plan).sum())
         if not planned:
             out.append(c.Para([c.Mark(d, "strong"), ": no plan in any sample."]))
             continue

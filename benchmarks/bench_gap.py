@@ -9,7 +9,7 @@ For every OR-Library GAP problem, in the same run, it measures four times:
   low-level highspy API, solves it and prints the objective as JSON;
 * project end-to-end (headline project): wall time of a fresh
   ``consortium solve FILE.yaml --json`` process on the YAML instance written by
-  :func:`optimizer.gap.gap_to_instance` (writing the YAML is not timed);
+  :func:`tests/orlib_gap.py:gap_to_instance` (writing the YAML is not timed);
 * baseline in-process: build + solve of the same highspy model inside this
   process (the GAP file already parsed);
 * project in-process: ``optimizer.solve(optimizer.load_instance(mapping))``
@@ -64,11 +64,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # orlib_gap: the OR-Library reader the tests use too
 sys.path.insert(0, str(HERE))
 
 import gap_highspy_baseline as baseline  # noqa: E402
 import optimizer  # noqa: E402  (import once here so in-process times exclude imports)
-from optimizer.gap import (  # noqa: E402
+from orlib_gap import (  # noqa: E402
     GapProblem,
     gap_objective_from_compute,
     gap_to_instance,

@@ -33,14 +33,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # orlib_gap: the OR-Library reader the tests use too
 
 import highspy  # noqa: E402
 
 import optimizer  # noqa: E402
-from optimizer.gap import gap_objective_from_compute, gap_to_instance, read_gap_file, read_optima  # noqa: E402
+from orlib_gap import gap_objective_from_compute, gap_to_instance, read_gap_file, read_optima  # noqa: E402
 from optimizer.model import build_model  # noqa: E402
-from optimizer.solver import (DEFAULT_MIP_GAP, TIE_TOLERANCE, SolverOptions, _activate, _hand_over,  # noqa: E402
-                              _new_solver, highs_version, solve_data)
+from optimizer.solver import (DEFAULT_MIP_GAP, TIE_TOLERANCE, HighsSession, SolverOptions,  # noqa: E402
+                              highs_version, solve_data)
 from optimizer.tables import derive  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "orlib-gap"
@@ -66,12 +67,11 @@ def timed(fn, repeat):
 def native(data):
     """HiGHS' lexicographic optimisation of the project's own matrix: (seconds in run(), values)."""
     m = build_model(data)
-    opt = _new_solver(SolverOptions())
-    _hand_over(opt, m)
-    highs = opt._solver_model
+    session = HighsSession(m, SolverOptions())
+    highs = session.highs
     costs = {}
     for name in ("compute", "money"):
-        _activate(opt, m, name)
+        session.activate(name)
         costs[name] = list(highs.getLp().col_cost_)
     lp = highs.getLp()
     h = highspy.Highs()
@@ -90,7 +90,8 @@ def native(data):
     h.run()
     seconds = time.perf_counter() - t0
     x = list(h.getSolution().col_value)
-    values = {name: math.fsum(c * v for c, v in zip(costs[name], x)) for name in costs}
+    # the matrix is in model units (optimizer/scaling.py): values back in the user's
+    values = {name: math.fsum(c * v for c, v in zip(costs[name], x)) * m.scale.objective(name) for name in costs}
     return seconds, values, h.getModelStatus()
 
 

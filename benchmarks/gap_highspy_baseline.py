@@ -11,7 +11,7 @@ options ``consortium solve`` uses (``mip_rel_gap``, ``random_seed = 0``, no
 output), then prints ``{"status", "objective", "seconds"}`` as JSON. The
 objective is the GAP objective (for ``--sense max`` the profit, converted back
 from the cost ``K - profit`` the model minimises, exactly as
-``optimizer.gap`` does for the project side).
+``tests/orlib_gap.py`` does for the project side).
 
 The script imports only the standard library, numpy and highspy, so timing it
 as a fresh process measures interpreter start-up + those imports + parsing +

@@ -48,7 +48,7 @@ def standalone_optima(data: ModelData, options: SolverOptions) -> dict[str, floa
     return out
 
 
-def _variant_key(inst: Instance, design: str) -> tuple:
+def variant_key(inst: Instance, design: str) -> tuple:
     """Designs with the same instance variant and objective order share their standalone optima."""
     variant, settings = inst.design(design)
     return (design if design in inst.variants else "", objective_order(variant, settings))
@@ -63,7 +63,7 @@ def standalone_by_variant(inst: Instance, designs: list[str], options: SolverOpt
     """
     out: dict[tuple, dict] = {}
     for d in designs:
-        key = _variant_key(inst, d)
+        key = variant_key(inst, d)
         if key not in out:
             variant, settings = inst.design(d)
             silo = Design(sharing="none", objective=list(key[1]))
@@ -126,7 +126,7 @@ def solve_designs(instance: InstanceLike, designs: list[str] | None = None, *,
         inst.design(d)  # unknown names fail before any solving
     options = solver_options(time_limit, mip_gap, threads, random_seed, check_unique)
     alone = standalone_by_variant(inst, designs, options)
-    tasks = [(inst, d, options, alone[_variant_key(inst, d)]) for d in designs]
+    tasks = [(inst, d, options, alone[variant_key(inst, d)]) for d in designs]
     return (executor or Executor(workers=1)).map(_solve_task, tasks, label="designs")
 
 

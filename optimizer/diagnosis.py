@@ -7,7 +7,7 @@ Two layers:
    a workstream, and a member whose needs cost more than its budget even when it adopts
    everything it can. If any fires, the design is infeasible and the MIP is not built.
 2. :func:`elastic_findings` — when the MIP itself is infeasible, an elastic copy of it
-   (``build_model(..., elastic=True)``) is solved. Every budget gets a shortfall in money,
+   (the base model with the :data:`ELASTIC` layer on top) is solved. Every budget gets a shortfall in money,
    every owned fleet type a shortfall in hours, every need an ``unmet`` switch and every
    required workstream a ``runs_short`` count. Penalties (documented in docs/model.md):
 
@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 
 import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also load every plugin (~0.25 s)
 
+from .model import Layer, need_keys, required, total_compute
 from .schema import InstanceFile
 from .tables import ModelData
 
@@ -127,12 +128,29 @@ def elastic_objective(m: pyo.ConcreteModel, d: ModelData):
     caps = list(d.capacity.values()) or [1.0]
     mean_cap = sum(caps) / len(caps)
     scale = sum(d.compute.values()) or 1.0
-    from .model import total_compute
     return (sum(m.budget_short[i] / max(d.budget[i], mean_budget) for i in d.members)
             + sum(m.hours_short[k] / max(d.capacity[k], mean_cap, 1e-9) for k in d.capacity)
             + UNMET_PENALTY * sum(m.unmet[k] for k in m.unmet)
-            + (UNMET_PENALTY * sum(m.runs_short[k] for k in m.runs_short) if hasattr(m, "runs_short") else 0)
+            + UNMET_PENALTY * sum(m.runs_short[k] for k in m.runs_short)
             + 1e-6 / scale * total_compute(m, d))
+
+
+class Shortfalls(Layer):
+    """The elastic layer: every need may go unmet, every required workstream run short, every
+    budget and fleet capacity be exceeded, each at a price (:func:`elastic_objective`), so the
+    model always has a plan and its cheapest repair says why the real one has none."""
+
+    name = "elastic"
+    objective = staticmethod(lambda m, d: elastic_objective(m, d))
+
+    def declare(self, m: pyo.ConcreteModel, d: ModelData) -> None:
+        m.unmet = pyo.Var(need_keys(d), domain=pyo.Binary)
+        m.runs_short = pyo.Var(required(d), domain=pyo.NonNegativeIntegers)
+        m.budget_short = pyo.Var(d.members, domain=pyo.NonNegativeReals)
+        m.hours_short = pyo.Var(list(d.capacity), domain=pyo.NonNegativeReals)
+
+
+ELASTIC = Shortfalls()
 
 
 def elastic_findings(spec: InstanceFile, d: ModelData, slacks: dict[str, dict]) -> list[Finding]:

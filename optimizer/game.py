@@ -10,7 +10,7 @@ c(S) is the optimal total compute when only the members of S take part (design
   miss runs, each at ``unmet_penalty`` times the least compute any member has for it.
 
 Coalitions are bitmasks over ``CoalitionGame.members`` (bit k = k-th member). The model is
-built once for all members (``build_model(..., "coalition")``) and handed to HiGHS once;
+built once for all members (the base model with the :class:`Coalitions` layer) and handed to HiGHS once;
 each coalition only changes variable bounds (members outside S cannot run, adopt or pay)
 and mutable parameters (need switches, replica caps), which Pyomo's persistent interface
 passes on as bound and coefficient updates instead of a rebuild.
@@ -20,19 +20,48 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
+import pyomo.core as pyo
+
 from .errors import LimitReached
 from .formatting import clean
 from .instance import Instance
-from .model import build_model
+from .model import OBJECTIVES, Layer, build_model, need_keys, required
 from .solver import HighsSession, SolverOptions, solve_stages
-from .tables import derive
 from .status import Status
+from .tables import ModelData, derive
 
 DEFAULT_UNMET_PENALTY = 3.0
 
 
 def members_of(mask: int, members: list[str]) -> list[str]:
     return [m for k, m in enumerate(members) if mask >> k & 1]
+
+
+class Coalitions(Layer):
+    """The cost-game layer: one model for every coalition. Members outside the coalition S have
+    their needs switched off (``need_on``) and their variables bounded at 0 (by the game); a
+    need of S it cannot meet is ``unmet`` at ``unmet_penalty`` times its compute (and money) in
+    each objective, a required run it cannot make is ``runs_short`` at the least compute (money)
+    any member has for it, and a workstream needs at most as many replicas as S has runners
+    (``replicas_cap``)."""
+
+    name = "coalition"
+
+    def __init__(self, unmet_penalty: float):
+        self.unmet_penalty = unmet_penalty
+
+    def declare(self, m: pyo.ConcreteModel, d: ModelData) -> None:
+        m.unmet = pyo.Var(need_keys(d), domain=pyo.Binary)
+        m.need_on = pyo.Param(need_keys(d), mutable=True, initialize=1)
+        m.runs_short = pyo.Var(required(d), domain=pyo.NonNegativeIntegers)
+        if d.sharing:  # without sharing, replicas and `required` are ignored
+            m.replicas_cap = pyo.Param(d.workstreams, mutable=True, initialize=d.replicas)
+
+    def objective_terms(self, m: pyo.ConcreteModel, d: ModelData, name: str):
+        values = getattr(d, OBJECTIVES[name][1])  # compute or cost per (member, workstream)
+        return (sum(self.unmet_penalty * values[i, w] * m.unmet[i, w] for i, w in m.unmet)
+                + sum(self.unmet_penalty * min(values[i, w] for i in d.members) * m.runs_short[w]
+                      for w in m.runs_short))
 
 
 class CoalitionGame:
@@ -54,7 +83,7 @@ class CoalitionGame:
         self._session = None
 
     def _setup(self) -> None:
-        m = build_model(self.data, "coalition", self.unmet_penalty)
+        m = build_model(self.data, Coalitions(self.unmet_penalty))
         # mip_gap 0: allocations are differences of c(S), so each value must be exact
         options = SolverOptions(time_limit=self.time_limit, mip_gap=0.0, threads=self.threads)
         session = HighsSession(m, options, only_numbers_change=True)
@@ -97,7 +126,7 @@ class CoalitionGame:
         gets = [k for k in m.GET if m.get[k].value > 0.5]
         unmet = math.fsum([d.compute[k] for k in m.unmet if m.unmet[k].value > 0.5]
                           + [round(m.runs_short[w].value) * min(d.compute[i, w] for i in d.members)
-                             for w in getattr(m, "runs_short", ())])
+                             for w in m.runs_short])
         return clean(d.plan_compute(runs, gets) + self.unmet_penalty * unmet)
 
     def value(self, mask: int) -> float:

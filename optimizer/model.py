@@ -128,24 +128,22 @@ def slack(m, name: str, key):
 
 
 def replicas(m, d: ModelData, w: str):
-    """replicas[w]; in the coalition model a mutable cap (runners inside the coalition)."""
-    return m.replicas_cap[w] if m.variant == "coalition" else d.replicas[w]
+    """replicas[w], or a layer's mutable cap ``replicas_cap[w]`` (the coalition's runners)."""
+    return m.replicas_cap[w] if hasattr(m, "replicas_cap") else d.replicas[w]
+
+
+def need_keys(d: ModelData) -> list[tuple[str, str]]:
+    return [(i, w) for i in d.members for w in d.needs[i]]
 
 
 def add_needs(m, d: ModelData) -> None:
     """(2) has[i,w] = 1 for every w in needs[i].
 
-    Elastic and coalition models: has[i,w] + unmet[i,w] = 1, where the coalition model's
-    right-hand side is a mutable ``need_on[i,w]`` (0 for members outside the coalition).
+    A layer may add ``unmet[i,w]`` to the left (elastic and coalition models) and replace the
+    right-hand side by a mutable ``need_on[i,w]`` (coalition: 0 for members outside it).
     """
-    keys = [(i, w) for i in d.members for w in d.needs[i]]
-    rhs = lambda i, w: 1  # noqa: E731
-    if m.variant != "plain":
-        m.unmet = pyo.Var(keys, domain=pyo.Binary)
-    if m.variant == "coalition":
-        m.need_on = pyo.Param(keys, mutable=True, initialize=1)
-        rhs = lambda i, w: m.need_on[i, w]  # noqa: E731
-    m.needs = pyo.Constraint(keys, rule=checked(
+    rhs = (lambda i, w: m.need_on[i, w]) if hasattr(m, "need_on") else (lambda i, w: 1)
+    m.needs = pyo.Constraint(need_keys(d), rule=checked(
         lambda m, i, w: has(m, d, i, w) + slack(m, "unmet", (i, w)) == rhs(i, w)))
 
 
@@ -169,16 +167,16 @@ def add_replicas(m, d: ModelData) -> None:
     """
     if not d.sharing:
         return
-    if m.variant == "coalition":
-        m.replicas_cap = pyo.Param(d.workstreams, mutable=True, initialize=d.replicas)
     keys = [(i, w) for i in d.members for w in d.workstreams if d.replicas[w] > 1]
     m.replicas = pyo.Constraint(
         keys, rule=checked(lambda m, i, w: runs_of(m, d, w) >= replicas(m, d, w) * has(m, d, i, w)))
-    required = [w for w in d.workstreams if d.required[w]]
-    if m.variant in ("elastic", "coalition"):
-        m.runs_short = pyo.Var(required, domain=pyo.NonNegativeIntegers)
-    m.required = pyo.Constraint(required, rule=checked(
+    m.required = pyo.Constraint(required(d), rule=checked(
         lambda m, w: runs_of(m, d, w) + slack(m, "runs_short", w) >= replicas(m, d, w)))
+
+
+def required(d: ModelData) -> list[str]:
+    """Workstreams that must run ``replicas`` times (only where sharing makes runs common)."""
+    return [w for w in d.workstreams if d.required[w]] if d.sharing else []
 
 
 def adoption_cost(m, d: ModelData, i: str):
@@ -260,26 +258,21 @@ def varies(expr) -> bool:
     return not isinstance(expr, (int, float)) and expr.is_potentially_variable()
 
 
-def add_objectives(m, d: ModelData, unmet_penalty: float = 0.0) -> None:
+def add_objectives(m, d: ModelData, extra=None) -> None:
     """The lexicographic objective list ``d.objective``: one Pyomo Objective per name, only the
     first active, and a level row ``f_k <= objective_level_bound[k]`` for every name but the last.
 
     The solver layer (:func:`optimizer.solver.solve_stages`) minimises f_1, bounds it at its
     optimum, activates f_2, and so on; the bounds start at NO_LEVEL (rows that cannot bind), so one
-    model serves every stage and persistent re-solves. In the coalition model an unmet need
-    costs ``unmet_penalty`` times its compute (its money) in each objective, and so does a missing
-    run of a required workstream (at the least compute, and money, any member has for it).
+    model serves every stage and persistent re-solves. ``extra(name)``, a layer's hook, adds terms
+    to objective ``name`` (the coalition model's penalties for unmet needs).
     """
     order = list(d.objective)
     for k, name in enumerate(order):
-        expr_of, table = OBJECTIVES[name]
+        expr_of, _ = OBJECTIVES[name]
         expr = expr_of(m, d)
-        if m.variant == "coalition":
-            values = getattr(d, table)
-            expr = expr + sum(unmet_penalty * values[i, w] * m.unmet[i, w] for i, w in m.unmet)
-            if hasattr(m, "runs_short"):  # a required run the coalition cannot make: at its cheapest
-                expr = expr + sum(unmet_penalty * min(values[i, w] for i in d.members) * m.runs_short[w]
-                                  for w in m.runs_short)
+        if extra is not None:
+            expr = expr + extra(name)
         m.add_component(f"objective_{name}", pyo.Objective(expr=expr, sense=pyo.minimize))
         if k:
             getattr(m, f"objective_{name}").deactivate()
@@ -295,24 +288,33 @@ CONSTRAINT_GROUPS = (add_at_most_once, add_needs, add_prerequisites, add_adoptio
                      add_replicas, add_capacity)
 
 
-VARIANTS = ("plain", "elastic", "coalition")
+class Layer:
+    """What a model variant adds on top of the base model (PyPSA's ``add_load_shedding`` idea).
+
+    ``declare`` runs before the constraint groups and adds the variant's slack variables and
+    mutable parameters under the names the groups look for (``unmet``, ``runs_short``,
+    ``budget_short``, ``hours_short``, ``need_on``, ``replicas_cap``); ``objective_terms(name)``
+    adds to objective ``name``; a layer with ``objective`` replaces the objective list by its own.
+    The elastic layer lives in :mod:`optimizer.diagnosis`, the coalition layer in :mod:`optimizer.game`.
+    """
+
+    name = "plain"
+
+    def declare(self, m: pyo.ConcreteModel, d: ModelData) -> None:
+        pass
+
+    def objective_terms(self, m: pyo.ConcreteModel, d: ModelData, name: str):
+        return 0
+
+    objective = None  # (m, d) -> expression minimised instead of the objective list
 
 
-def build_model(d: ModelData, variant: str = "plain", unmet_penalty: float = 3.0,
-                mutable: bool = False) -> pyo.ConcreteModel:
-    """The Pyomo model of one design (or one member's standalone problem).
-
-    * ``plain``: the spec's model.
-    * ``elastic``: the diagnosis variant (``diagnosis.py``): every budget and fleet capacity
-      gets a non-negative shortfall, every need an ``unmet`` option and every required
-      workstream a ``runs_short`` count, so the model is always feasible.
-    * ``coalition``: the cost-game variant (``game.py``): built once for all members, then
-      re-solved per coalition by changing bounds and mutable parameters; unmet needs cost
-      ``unmet_penalty * compute[i,w]`` (and ``unmet_penalty * cost[i,w]`` of money), missing
-      runs of required workstreams ``unmet_penalty * min_i compute[i,w]`` each.
+def build_model(d: ModelData, layer: Layer | None = None, mutable: bool = False) -> pyo.ConcreteModel:
+    """The Pyomo model of one design (or one member's standalone problem): the spec's model, and
+    a ``layer`` on top of it when one is given (:class:`Layer`).
 
     Plain and coalition models carry the objective list ``d.objective`` (:func:`add_objectives`);
-    the elastic model has its single shortfall objective.
+    the elastic model its single shortfall objective.
 
     ``mutable=True`` keeps compute, cost, adoption, budget and fleet-hour numbers in mutable
     Params (:class:`Numbers`) so :class:`~optimizer.solver.PersistentProblem` can re-solve
@@ -321,25 +323,21 @@ def build_model(d: ModelData, variant: str = "plain", unmet_penalty: float = 3.0
     The model is built in model units (:mod:`optimizer.scaling`): ``m.scale`` says what one unit
     of compute, money and each capacity row's hours is in the user's units.
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown model variant {variant!r}")
+    layer = layer or Layer()
     m = pyo.ConcreteModel(name=f"{d.instance} [{d.design_name}]")
     m.infeasible_rows = []
-    m.variant = variant
+    m.variant = layer.name
     m.scale = Scale.of(d)
     d = m.scale.apply(d)
     m.num = Numbers(m, d, mutable, m.scale)
     add_variables(m, d)
-    if variant == "elastic":
-        m.budget_short = pyo.Var(d.members, domain=pyo.NonNegativeReals)
-        m.hours_short = pyo.Var(list(d.capacity), domain=pyo.NonNegativeReals)
+    layer.declare(m, d)
     for add in CONSTRAINT_GROUPS:
         add(m, d)
     (add_budget_pooled if d.pooled else add_budget_lead)(m, d)
-    if variant == "elastic":
-        from .diagnosis import elastic_objective
-        m.objective_order = ["elastic"]
-        m.objective_elastic = pyo.Objective(expr=elastic_objective(m, d), sense=pyo.minimize)
+    if layer.objective is not None:
+        m.objective_order = [layer.name]
+        m.add_component(f"objective_{layer.name}", pyo.Objective(expr=layer.objective(m, d), sense=pyo.minimize))
     else:
-        add_objectives(m, d, unmet_penalty)
+        add_objectives(m, d, lambda name: layer.objective_terms(m, d, name))
     return m

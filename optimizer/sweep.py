@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from . import solver
-from .api import _variant_key, solver_options
+from .api import variant_key, solver_options
 from .execution import Executor, chunks
 from .instance import Instance, load_instance
 from .solver import PersistentProblem, SolverOptions
@@ -89,7 +89,7 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
     for d in designs:
         variant, settings = inst.design(d)
         data = derive(apply(variant, dims, x), settings, d)
-        key = (_variant_key(inst, d), tuple(data.members))  # silo of this design's members
+        key = (variant_key(inst, d), tuple(data.members))  # silo of this design's members
         if key not in silo_by_variant:
             silo_by_variant[key] = _silo(inst, key, data, options)
         silo = silo_by_variant[key]

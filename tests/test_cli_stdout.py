@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from optimizer.gap import gap_to_instance, read_gap_file
+from orlib_gap import gap_to_instance, read_gap_file
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCES = ROOT / "instances"

@@ -13,7 +13,7 @@ import yaml
 
 import optimizer
 from optimizer.cli import main
-from optimizer.gap import gap_to_instance, read_gap_file
+from orlib_gap import gap_to_instance, read_gap_file
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"

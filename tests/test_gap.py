@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import optimizer
-from optimizer.gap import (
+from orlib_gap import (
     GapProblem,
     gap_objective_from_compute,
     gap_to_instance,

@@ -23,8 +23,8 @@ from typing import Any, Mapping, Sequence
 from ..errors import UsageError
 from . import content as c
 from . import csvs, html, markdown
-from .charts import BLUE, GREEN, INK, ORANGE, PURPLE, SILO, SKY, VERMILION, _compact, _figure, _svg
-from .model import _sanitise, slugify
+from .charts import BLUE, GREEN, INK, ORANGE, PURPLE, SILO, SKY, VERMILION, compact, new_figure, svg_text
+from .model import sanitise, slugify
 
 CHART = "standalone-vs-allocated"
 ALLOCATION_FILES = frozenset(["allocation.md", "allocation.html", "allocation.csv", "allocation.json",
@@ -117,7 +117,7 @@ def check_docs(docs: Any) -> list[dict]:
         if len(lines) > 1:
             lines.append(f"{len(lines)} problems found")
         raise UsageError("\n".join(lines))
-    return [_no_negative_zero(_sanitise(dict(d))) for d in docs]
+    return [_no_negative_zero(sanitise(dict(d))) for d in docs]
 
 
 def _no_negative_zero(x: Any) -> Any:
@@ -185,7 +185,7 @@ def allocation_chart(docs: list[dict], compute_unit: str | None = None) -> str |
     top, bottom = max(values + [0.0]), min(lows + [0.0])
     span = (top - bottom) or 1.0
     height = min(30.0, 1.7 + len(members) * (0.12 * k_n + 0.2))
-    with _figure(9.4, height) as fig:
+    with new_figure(9.4, height) as fig:
         ax = fig.add_subplot()
         for k, (label, s, errs, colour) in enumerate(series):
             ys = [row + (k - (k_n - 1) / 2) * step for row in range(len(members))]
@@ -199,7 +199,7 @@ def allocation_chart(docs: list[dict], compute_unit: str | None = None) -> str |
         ax.set_yticks(range(len(members)), members)
         ax.set_ylim(len(members) - 0.5, -0.5)
         ax.set_xlim(bottom - (0.03 * span if bottom < 0 else 0), top + 0.03 * span)
-        ax.xaxis.set_major_formatter(lambda x, _pos: _compact(x) if x else "0")
+        ax.xaxis.set_major_formatter(lambda x, _pos: compact(x) if x else "0")
         ax.grid(axis="x")
         ax.tick_params(axis="y", length=0)
         ax.set_xlabel(f"compute ({cu})")
@@ -210,7 +210,7 @@ def allocation_chart(docs: list[dict], compute_unit: str | None = None) -> str |
             handles.append(Line2D([], [], color=INK, linewidth=0.9, marker="|", markersize=6))
             labels.append(f"±{Z} standard errors (Monte Carlo)")
         fig.legend(handles, labels, loc="outside lower center", ncols=min(6, len(handles)) if len(handles) <= 6 else 4)
-        return _svg(fig)
+        return svg_text(fig)
 
 
 # --- the page ---------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ SVG_METADATA = {"Date": None, "Creator": None}
 
 
 @contextmanager
-def _figure(width: float, height: float) -> Iterator[Figure]:
+def new_figure(width: float, height: float) -> Iterator[Figure]:
     with _style():
         fig = Figure(figsize=(width, height), layout="constrained")
         FigureCanvasAgg(fig)
@@ -83,14 +83,14 @@ def _style():
     return matplotlib.rc_context(STYLE)
 
 
-def _svg(fig: Figure) -> str:
+def svg_text(fig: Figure) -> str:
     buf = io.StringIO()
     with _style():
         fig.savefig(buf, format="svg", metadata=SVG_METADATA)
     return buf.getvalue()
 
 
-def _compact(x: float) -> str:
+def compact(x: float) -> str:
     """1,234,567 -> '1.23M'; 12,300 -> '12.3k'; 110 -> '110'."""
     a = abs(x)
     for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -131,7 +131,7 @@ def allocation_chart(doc: dict) -> str | None:
     grid = [[2 if (i, w) in runs else 1 if (i, w) in gets else 0 for w in works] for i in members]
     width = min(16.0, max(7.0, 2.4 + 0.62 * len(works)))
     height = min(14.0, 1.9 + 0.36 * len(members) + 0.06 * max(len(w) for w in works))
-    with _figure(width, height) as fig:
+    with new_figure(width, height) as fig:
         ax = fig.add_subplot()
         # vector cells (pcolormesh), not imshow: no raster image embedded in the SVG
         ax.pcolormesh([x - 0.5 for x in range(len(works) + 1)], [y - 0.5 for y in range(len(members) + 1)],
@@ -155,7 +155,7 @@ def allocation_chart(doc: dict) -> str | None:
                             Patch(color=ADOPTS, label="adopts the published result"),
                             Patch(facecolor=NONE, edgecolor="#cccccc", label="neither")],
                    loc="outside lower center", ncols=3)
-        return _svg(fig)
+        return svg_text(fig)
 
 
 def utilisation_chart(doc: dict) -> str | None:
@@ -178,7 +178,7 @@ def utilisation_chart(doc: dict) -> str | None:
     values = [v for b in bars.values() for _, v, _ in b if v is not None]
     top = max([1.0] + values) * 100
     height = min(24.0, 1.5 + len(members) * (0.16 * k_max + 0.16))
-    with _figure(8.0, height) as fig:
+    with new_figure(8.0, height) as fig:
         ax = fig.add_subplot()
         for row, i in enumerate(members):
             group = bars[i]
@@ -204,7 +204,7 @@ def utilisation_chart(doc: dict) -> str | None:
         handles = [Patch(color=BUDGET, label="budget spent")] + [
             Patch(color=colour[h], label=f"{h} fleet hours used") for h in types]
         fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)))
-        return _svg(fig)
+        return svg_text(fig)
 
 
 def silo_chart(doc: dict) -> str | None:
@@ -219,12 +219,12 @@ def silo_chart(doc: dict) -> str | None:
     first = max(total - adoption - dup, 0.0)
     silo = doc.get("silo_compute")
     top = max(total, silo or 0.0)
-    with _figure(8.6, 4.2) as fig:
+    with new_figure(8.6, 4.2) as fig:
         ax = fig.add_subplot()
         x_silo, x_cons, w = 0, 1, 0.5
         if silo is not None:
             ax.bar(x_silo, silo, width=w, color=SILO)
-            ax.text(x_silo, silo + top * 0.01, _compact(silo), ha="center", va="bottom", fontsize=9,
+            ax.text(x_silo, silo + top * 0.01, compact(silo), ha="center", va="bottom", fontsize=9,
                     fontweight="bold")
         else:
             ax.text(x_silo, top * 0.05, "n/a: some member\ncannot meet its\nneeds alone", ha="center",
@@ -234,7 +234,7 @@ def silo_chart(doc: dict) -> str | None:
             if value > 0:
                 ax.bar(x_cons, value, width=w, bottom=bottom, color=c)
                 bottom += value
-        ax.text(x_cons - w / 2 - 0.03, total, _compact(total), ha="right", va="center", fontsize=9,
+        ax.text(x_cons - w / 2 - 0.03, total, compact(total), ha="right", va="center", fontsize=9,
                 fontweight="bold")
         handles = [Patch(color=SILO, label="silo: each member alone"),
                    Patch(color=FIRST_RUNS, label="first runs"),
@@ -247,20 +247,20 @@ def silo_chart(doc: dict) -> str | None:
                                    hatch="///", linewidth=1.2, linestyle=(0, (3, 2))))
             pct = f" ({abs(saved) / silo:.1%})" if silo else ""
             word = "duplication avoided" if saved > 0 else "extra compute"
-            ax.annotate(f"{word}\n{_compact(abs(saved))} {cu}{pct}", xy=(x_cons + w / 2, (lo + hi) / 2),
+            ax.annotate(f"{word}\n{compact(abs(saved))} {cu}{pct}", xy=(x_cons + w / 2, (lo + hi) / 2),
                         xytext=(x_cons + w / 2 + 0.1, (lo + hi) / 2), va="center", ha="left", fontsize=9,
                         color=INK, arrowprops={"arrowstyle": "-[", "color": AVOIDED, "lw": 1.2})
             handles.append(Patch(facecolor="none", edgecolor=AVOIDED, hatch="///", label=word))
         ax.set_xticks([x_silo, x_cons], ["silo", "consortium"])
         ax.set_xlim(-0.45, 2.05)
         ax.set_ylim(0, top * 1.1 if top > 0 else 1)
-        ax.yaxis.set_major_formatter(lambda y, _pos: _compact(y) if y else "0")
+        ax.yaxis.set_major_formatter(lambda y, _pos: compact(y) if y else "0")
         ax.grid(axis="y")
         ax.tick_params(axis="x", length=0)
         ax.set_ylabel(f"R&D compute ({cu})")
         ax.set_title("Silo vs consortium R&D compute")
         fig.legend(handles=handles, loc="outside right upper", fontsize=8.5)
-        return _svg(fig)
+        return svg_text(fig)
 
 
 def compute_by_design_chart(rows: list[dict], compute_unit: str | None = None) -> str | None:
@@ -275,14 +275,14 @@ def compute_by_design_chart(rows: list[dict], compute_unit: str | None = None) -
     top = max([r.get("total_compute") or 0.0 for r in rows if solved(r)]
               + [r.get("silo_compute") or 0.0 for r in rows] + [0.0]) or 1.0
     h = 0.36                                            # bar thickness; silo above, design below
-    with _figure(10.0, 1.7 + 0.72 * n) as fig:
+    with new_figure(10.0, 1.7 + 0.72 * n) as fig:
         ax = fig.add_subplot()
         for y, r in enumerate(rows):
             silo, total = r.get("silo_compute"), r.get("total_compute")
             ys, yd = y - h / 2 - 0.02, y + h / 2 + 0.02
             if silo is not None:
                 ax.barh(ys, silo, height=h, color=SILO)
-                ax.text(silo + top * 0.01, ys, f"silo {_compact(silo)}", va="center", fontsize=8, color=MUTED)
+                ax.text(silo + top * 0.01, ys, f"silo {compact(silo)}", va="center", fontsize=8, color=MUTED)
             else:
                 ax.text(top * 0.005, ys, "silo n/a: a member cannot meet its needs alone", va="center",
                         fontsize=8, color=MUTED)
@@ -300,7 +300,7 @@ def compute_by_design_chart(rows: list[dict], compute_unit: str | None = None) -
                     ax.barh(yd, value, left=left, height=h, color=c)
                     left += value
             end = total
-            label = _compact(total)
+            label = compact(total)
             if silo is not None and abs(silo - total) > 1e-9 * max(1.0, silo):
                 lo, hi = sorted((total, silo))
                 ax.add_patch(Rectangle((lo, yd - h / 2), hi - lo, h, facecolor="none", edgecolor=AVOIDED,
@@ -308,14 +308,14 @@ def compute_by_design_chart(rows: list[dict], compute_unit: str | None = None) -
                 end = hi
                 saved = silo - total
                 share = f" ({abs(saved) / silo:.1%})" if silo else ""
-                label += f"  ·  {'saves' if saved > 0 else 'extra'} {_compact(abs(saved))}{share}"
+                label += f"  ·  {'saves' if saved > 0 else 'extra'} {compact(abs(saved))}{share}"
             elif silo is not None:
                 label += "  ·  same as silo"
             ax.text(end + top * 0.01, yd, label, va="center", fontsize=8.5, color=INK, fontweight="bold")
         ax.set_yticks(range(n), [str(r["design"]) for r in rows])
         ax.set_ylim(n - 0.45, -0.55)
         ax.set_xlim(0, top * 1.32)
-        ax.xaxis.set_major_formatter(lambda x, _pos: _compact(x) if x else "0")
+        ax.xaxis.set_major_formatter(lambda x, _pos: compact(x) if x else "0")
         ax.grid(axis="x")
         ax.tick_params(axis="y", length=0)
         ax.set_xlabel(f"R&D compute ({cu})")
@@ -327,7 +327,7 @@ def compute_by_design_chart(rows: list[dict], compute_unit: str | None = None) -
                    Patch(facecolor="none", edgecolor=AVOIDED, hatch="///", label="saved against the silo"),
                    Patch(color=DUPLICATE_RUNS, label="second and later runs (duplicated)")]
         fig.legend(handles=handles, loc="outside lower center", ncols=3)
-        return _svg(fig)
+        return svg_text(fig)
 
 
 # name: (function, alt text, caption)

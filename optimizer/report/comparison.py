@@ -25,7 +25,7 @@ from ..status import Status as SolveStatus
 from . import charts as _charts
 from . import content as c
 from . import csvs, html, markdown
-from .model import BINDING, _sanitise, check, normalise, slugify, solved
+from .model import BINDING, sanitise, check, normalise, slugify, solved
 from .safeio import MARKER, marker_bytes
 
 CHART = "compute-by-design"
@@ -97,8 +97,8 @@ def _rows(rows: Any) -> list[dict]:
         if missing:
             problems.append(f"rows[{n}]: missing key(s) " + ", ".join(missing))
             continue
-        clean = _sanitise({k: row[k] for k in ROW_COLUMNS})
-        # pandas stores a missing figure as NaN; _sanitise made it None
+        clean = sanitise({k: row[k] for k in ROW_COLUMNS})
+        # pandas stores a missing figure as NaN; sanitise made it None
         out.append(clean)
     if not out and not problems:
         problems.append("no designs to compare")

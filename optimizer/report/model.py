@@ -42,18 +42,18 @@ def check(doc: Any, file: str = "result", text: str | None = None) -> None:
     raise UsageError("\n".join(lines))
 
 
-def _sanitise(x: Any) -> Any:
+def sanitise(x: Any) -> Any:
     """JSON-safe copy: non-finite floats become null, tuples lists, keys strings."""
     if isinstance(x, float):
         return x if math.isfinite(x) else None
     if isinstance(x, dict):
-        return {str(k): _sanitise(v) for k, v in x.items()}
+        return {str(k): sanitise(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_sanitise(v) for v in x]
+        return [sanitise(v) for v in x]
     if x is None or isinstance(x, (str, int, bool)):
         return x
     if hasattr(x, "item"):  # numpy scalar
-        return _sanitise(x.item())
+        return sanitise(x.item())
     return str(x)
 
 
@@ -86,7 +86,7 @@ def normalise(doc: dict) -> dict:
     check(doc)
     # Keys sorted at every level, exactly as result.json stores them: rendering must not depend
     # on whether the dict came from Result.to_dict() or from a result.json read back.
-    out = json.loads(json.dumps(_sanitise(doc), sort_keys=True, allow_nan=False))
+    out = json.loads(json.dumps(sanitise(doc), sort_keys=True, allow_nan=False))
     out.setdefault("tool_version", __version__)
     for key in ("runs", "adoptions", "members", "workstreams", "fleets", "member_ids", "workstream_ids",
                 "standalone_infeasible"):

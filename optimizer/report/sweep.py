@@ -28,8 +28,8 @@ import pandas as pd
 from ..errors import UsageError
 from . import content as c
 from . import csvs, html, markdown
-from .charts import BLUE, GRID, INK, MUTED, SKY, VERMILION, _compact, _figure, _svg
-from .model import _sanitise, slugify
+from .charts import BLUE, GRID, INK, MUTED, SKY, VERMILION, compact, new_figure, svg_text
+from .model import sanitise, slugify
 from ..status import has_plan
 
 HISTOGRAMS, SENSITIVITY = "savings-histograms", "sensitivity"
@@ -169,7 +169,7 @@ def histograms_chart(sw, summary: pd.DataFrame) -> str | None:
     bins = np.linspace(lo, hi, int(min(40, max(10, math.ceil(math.sqrt(len(every)) * 2)))) + 1)
     pad = (hi - lo) * 0.03
     rows = {r["design"]: r for r in summary.to_dict("records")}
-    with _figure(9.0, 1.2 + 1.05 * len(designs)) as fig:
+    with new_figure(9.0, 1.2 + 1.05 * len(designs)) as fig:
         axes = fig.subplots(len(designs), 1, sharex=True, squeeze=False)[:, 0]
         for ax, d in zip(axes, designs):
             v = data[d]
@@ -191,11 +191,11 @@ def histograms_chart(sw, summary: pd.DataFrame) -> str | None:
             for q, style in qs:
                 if q is not None and not (isinstance(q, float) and math.isnan(q)):
                     ax.axvline(q, color=INK, linestyle=style, linewidth=1.1)
-            text = " · ".join(f"{k} {_compact(q)}" for k, (q, _) in zip(("P5", "P50", "P95"), qs)
+            text = " · ".join(f"{k} {compact(q)}" for k, (q, _) in zip(("P5", "P50", "P95"), qs)
                               if q is not None and not (isinstance(q, float) and math.isnan(q)))
             ax.text(1.0, 1.02, f"{text}   (n = {len(v)} of {n_all})", transform=ax.transAxes, ha="right",
                     va="bottom", fontsize=8, color=MUTED)
-        axes[-1].xaxis.set_major_formatter(lambda x, _pos: _compact(x) if x else "0")
+        axes[-1].xaxis.set_major_formatter(lambda x, _pos: compact(x) if x else "0")
         axes[-1].set_xlabel(f"savings against the silo ({cu}) per sample")
         fig.suptitle("Savings across samples, per design", x=0.01, ha="left", fontsize=11, fontweight="bold")
         from matplotlib.lines import Line2D
@@ -204,7 +204,7 @@ def histograms_chart(sw, summary: pd.DataFrame) -> str | None:
                             Line2D([], [], color=INK, linewidth=1.1, label="P50 (median)"),
                             Line2D([], [], color=INK, linewidth=1.1, linestyle=(0, (3, 2)), label="P5 and P95")],
                    loc="outside lower center", ncols=3)
-        return _svg(fig)
+        return svg_text(fig)
 
 
 def _top_inputs(sens: pd.DataFrame, design: str, k: int) -> list[tuple[str, float]]:
@@ -225,7 +225,7 @@ def sensitivity_chart(sw, sens: pd.DataFrame) -> str | None:
     cols = 1 if len(designs) == 1 else 2
     rows = math.ceil(len(designs) / cols)
     k_max = max(len(t) for t in tops.values())
-    with _figure(7.0 if cols == 1 else 11.5, 1.0 + rows * (0.85 + 0.22 * k_max)) as fig:
+    with new_figure(7.0 if cols == 1 else 11.5, 1.0 + rows * (0.85 + 0.22 * k_max)) as fig:
         fig.get_layout_engine().set(h_pad=0.12, hspace=0.06, w_pad=0.1)
         axes = fig.subplots(rows, cols, squeeze=False)
         for n, ax in enumerate(axes.flat):
@@ -255,7 +255,7 @@ def sensitivity_chart(sw, sens: pd.DataFrame) -> str | None:
         fig.legend(handles=[Patch(color=BLUE, label="higher input, more savings"),
                             Patch(color=VERMILION, label="higher input, less savings")],
                    loc="outside lower center", ncols=2)
-        return _svg(fig)
+        return svg_text(fig)
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -521,7 +521,7 @@ def render_sweep(sw) -> dict[str, bytes]:
                             c.Mark(f"consortium sweep FILE --samples {int(sw.inputs.shape[0])} --seed {sw.seed} "
                                    "--out DIR", "code"),
                             " (the same seed gives the same samples, whatever the number of workers)."]
-    doc = _sanitise(sw.to_dict())
+    doc = sanitise(sw.to_dict())
     files: dict[str, bytes] = {
         "sweep.json": (json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8"),
         "sweep.md": markdown.render(blocks).encode("utf-8"),

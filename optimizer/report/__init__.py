@@ -22,7 +22,7 @@ from .allocation import (ALLOCATION_FILES, check_allocation_dir, default_allocat
                          write_allocation_report)
 from .comparison import (COMPARISON_FILES, check_comparison_dir, default_comparison_dir, design_settings,
                          render_comparison, write_comparison)
-from .model import BINDING, check, default_out_dir, load_result_json, normalise, slugify
+from .resultdoc import BINDING, check, default_out_dir, load_result_json, normalise, slugify
 from .safeio import MARKER, marker_bytes, refuse_unless_ours, replace_dir
 from .sweep import SWEEP_FILES, check_sweep_dir, default_sweep_dir, render_sweep, write_sweep_report
 

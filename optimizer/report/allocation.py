@@ -24,7 +24,7 @@ from ..errors import UsageError
 from . import content as c
 from . import csvs, html, markdown
 from .charts import BLUE, GREEN, INK, ORANGE, PURPLE, SILO, SKY, VERMILION, compact, new_figure, svg_text
-from .model import sanitise, slugify
+from .resultdoc import sanitise, slugify
 
 CHART = "standalone-vs-allocated"
 ALLOCATION_FILES = frozenset(["allocation.md", "allocation.html", "allocation.csv", "allocation.json",

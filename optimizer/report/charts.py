@@ -1,6 +1,6 @@
 """The report's charts: one style, matplotlib's object API on the Agg canvas, deterministic SVG.
 
-Every chart function takes the result dict (see :mod:`optimizer.report.model`) and returns
+Every chart function takes the result dict (see :mod:`optimizer.report.resultdoc`) and returns
 an SVG document as text, or ``None`` when there is nothing to draw (no plan). The same input
 gives byte-identical SVG: fixed ``svg.hashsalt`` (clip-path and marker ids), text kept as
 text (``svg.fonttype: none``, so nothing depends on glyph caching), no date or creator in

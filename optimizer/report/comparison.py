@@ -25,7 +25,7 @@ from ..status import Status as SolveStatus
 from . import charts as _charts
 from . import content as c
 from . import csvs, html, markdown
-from .model import BINDING, sanitise, check, normalise, slugify, solved
+from .resultdoc import BINDING, sanitise, check, normalise, slugify, solved
 from .safeio import MARKER, marker_bytes
 
 CHART = "compute-by-design"

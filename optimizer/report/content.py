@@ -1,6 +1,6 @@
 """What a report says, independent of its format: a list of blocks rendered to Markdown and HTML.
 
-Built from the normalised result dict only (see :mod:`optimizer.report.model`).
+Built from the normalised result dict only (see :mod:`optimizer.report.resultdoc`).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, Union
 from .charts import CHARTS
 from ..formatting import num
 from ..results import PLAN_WORDS
-from .model import BINDING, solved
+from .resultdoc import BINDING, solved
 
 
 @dataclass(frozen=True)

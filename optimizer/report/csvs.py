@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from .model import BINDING, solved
+from .resultdoc import BINDING, solved
 
 
 # OWASP's rule for CSV injection: a text cell starting with one of these is a formula (or

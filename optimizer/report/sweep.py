@@ -29,7 +29,7 @@ from ..errors import UsageError
 from . import content as c
 from . import csvs, html, markdown
 from .charts import BLUE, GRID, INK, MUTED, SKY, VERMILION, compact, new_figure, svg_text
-from .model import sanitise, slugify
+from .resultdoc import sanitise, slugify
 from ..status import has_plan
 
 HISTOGRAMS, SENSITIVITY = "savings-histograms", "sensitivity"

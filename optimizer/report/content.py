@@ -284,7 +284,8 @@ def _members_table(doc: dict, cu: str, money: str) -> Table:
         if i in fleets and has_plan:
             fleet_cell = _joined([
                 [f"{f['accelerator']} {pct(f.get('utilisation'))}"]
-                + ([" ", Mark("binds", "bind")] if (f.get("utilisation") or 0) >= BINDING else [])
+                + ([" ", Mark("binds", "bind")] if {"member": i, "accelerator": f["accelerator"]}
+                   in doc["binding"]["fleets"] else [])
                 for f in fleets[i]])
         elif has_plan:
             fleet_cell = Mark("rents", "muted")

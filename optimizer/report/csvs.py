@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from .resultdoc import BINDING, solved
+from .resultdoc import solved
 
 
 # OWASP's rule for CSV injection: a text cell starting with one of these is a formula (or
@@ -123,10 +123,9 @@ def members_table(doc: dict) -> pd.DataFrame:
         i = m["member"]
         ran = [r for r in doc["runs"] if r["member"] == i]
         got = [a for a in doc["adoptions"] if a["member"] == i]
-        spent, budget = m.get("spent"), m.get("budget")
-        bound = (spent is not None and budget is not None and spent >= BINDING * budget) if has_plan else None
+        bound = i in doc["binding"]["budgets"] if has_plan else None
         rows.append(
-            [i, _join(needs.get(i, [])), budget, spent, m.get("budget_utilisation"), bound,
+            [i, _join(needs.get(i, [])), m.get("budget"), m.get("spent"), m.get("budget_utilisation"), bound,
              m.get("paid_for_runs"), m.get("standalone_compute"),
              _round(sum(r["compute"] for r in ran)) if has_plan else None,
              _round(sum(a["compute"] for a in got)) if has_plan else None,
@@ -143,8 +142,9 @@ def workstreams_table(doc: dict) -> pd.DataFrame:
 
 
 def fleets_table(doc: dict) -> pd.DataFrame:
+    binds = {(f["member"], f["accelerator"]) for f in doc["binding"]["fleets"]}
     rows = [[f["member"], f["accelerator"], f["capacity_hours"], f["used_hours"], f.get("utilisation"),
-             f.get("utilisation") is not None and f["utilisation"] >= BINDING]
+             (f["member"], f["accelerator"]) in binds]
             for f in (doc.get("fleets") or [])] if solved(doc) else []
     return pd.DataFrame(rows, columns=FLEET_COLUMNS, dtype=object)
 

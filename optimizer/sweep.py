@@ -19,6 +19,7 @@ from scipy.stats import spearmanr
 
 from . import solver
 from .api import variant_key, solver_options
+from .check import violations
 from .execution import Executor, chunks
 from .instance import Instance, load_instance
 from .solver import PersistentProblem, SolverOptions
@@ -49,23 +50,13 @@ def _persistent(inst: Instance, key: tuple, data: ModelData, options: SolverOpti
 def plan_fits(data: ModelData, runs, gets, check_pooled) -> bool:
     """Does a fixed plan still respect every budget and fleet under ``data``'s numbers?
 
-    Only numbers change between samples, so needs, prerequisites, adoption sources and
-    replicas still hold; under lead funding budgets and capacities are plain sums. Pooled
-    funding needs the payment LP, so it goes through the solver with the plan pinned.
+    Under lead funding that is the solution checker's question (:func:`optimizer.check.violations`,
+    every row from the numbers alone). Pooled funding needs a payment split, so it goes through
+    the solver with the plan pinned.
     """
     if data.pooled:
         return has_plan(check_pooled(data).status)
-    spent = dict.fromkeys(data.members, 0.0)
-    used = dict.fromkeys(data.capacity, 0.0)
-    for i, w, o in runs:
-        spent[i] += data.cost[i, w]
-        if (i, o) in used:
-            used[i, o] += data.hours[i, w, o]
-    for i, w in gets:
-        spent[i] += data.adoption[w] * data.cost[i, w]
-    tol = 1e-9
-    return (all(spent[i] <= data.budget[i] * (1 + tol) + tol for i in data.members)
-            and all(used[k] <= data.capacity[k] * (1 + tol) + tol for k in used))
+    return not violations(data, runs, gets)
 
 
 def _silo(inst: Instance, key: tuple, data: ModelData, options: SolverOptions) -> float | None:

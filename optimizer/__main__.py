@@ -9,9 +9,13 @@ INTERRUPTED = 130
 
 
 def main() -> None:
+    from . import interrupt
+    interrupt.install()
     try:
         from .cli import entry_point
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not (isinstance(exc, KeyboardInterrupt) or interrupt.happened()):
+            raise
         print("interrupted: nothing was done", file=sys.stderr, flush=True)
         # not sys.exit: a half-imported extension module can leave the interpreter marked as
         # killed by SIGINT, and it then exits -2 instead of 130 (seen 1 in 12). Nothing is open

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
+from . import __version__, interrupt
 from .api import comparison_table, solve, solve_designs
 from .execution import Executor, default_workers, scheduler_address
 from .formatting import num
@@ -513,6 +513,9 @@ def _run(args: argparse.Namespace) -> int:
         print("interrupted: solve cancelled, nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # pragma: no cover - the last line of defence
+        if interrupt.happened():  # e.g. a C extension's import cut short by Ctrl-C
+            print("interrupted: solve cancelled, nothing was written", file=sys.stderr)
+            return EXIT_INTERRUPTED
         print(f"consortium: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
 

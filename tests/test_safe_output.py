@@ -29,7 +29,7 @@ from optimizer.cli import main
 from optimizer.report import (MARKER, REPORT_FILES, check_comparison_dir, check_out_dir, marker_bytes, render,
                               replace_dir, write_allocation_report, write_comparison, write_report,
                               write_sweep_report)
-from optimizer.report import safeio
+from optimizer import safeio
 from optimizer.report.csvs import csv_bytes
 from optimizer.sweep import sweep
 

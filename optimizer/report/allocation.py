@@ -22,7 +22,8 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import UsageError
 from . import content as c
-from . import csvs, html, markdown
+from . import csvs
+from .page import Page
 from .charts import BLUE, GREEN, INK, ORANGE, PURPLE, SILO, SKY, VERMILION, compact, new_figure, svg_text
 from .resultdoc import sanitise, slugify
 
@@ -418,9 +419,7 @@ def render_allocation(instance_name: str, design: str, units: Mapping[str, str] 
     files: dict[str, bytes] = {
         "allocation.json": (json.dumps(docs, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8"),
         "allocation.csv": _csv(docs, cu_label),
-        "allocation.md": markdown.render(blocks).encode("utf-8"),
-        "allocation.html": html.render(blocks, svgs, __version__, footer=footer,
-                                       kind="cost sharing").encode("utf-8"),
+        **Page(blocks, svgs, "cost sharing", footer).files("allocation"),
     }
     files.update({f"{name}.svg": s.encode("utf-8") for name, s in svgs.items()})
     return files

@@ -24,9 +24,10 @@ from ..errors import UsageError
 from ..status import Status as SolveStatus
 from . import charts as _charts
 from . import content as c
-from . import csvs, html, markdown
+from . import csvs
+from .page import Page
 from .resultdoc import BINDING, sanitise, check, normalise, slugify, solved
-from .safeio import MARKER, marker_bytes
+from ..safeio import MARKER, marker_bytes
 
 CHART = "compute-by-design"
 COMPARISON_FILES = frozenset(["comparison.md", "comparison.html", "comparison.csv", "comparison.json",
@@ -368,9 +369,7 @@ def render_comparison(rows: Any, docs: list[Mapping[str, Any]],
     files: dict[str, bytes] = {
         "comparison.json": (json.dumps(table, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8"),
         "comparison.csv": _csv(table, cu_label, money_label),
-        "comparison.md": markdown.render(blocks).encode("utf-8"),
-        "comparison.html": html.render(blocks, svgs, version, footer=footer,
-                                       kind="design comparison").encode("utf-8"),
+        **Page(blocks, svgs, "design comparison", footer).files("comparison"),
     }
     files.update({f"{name}.svg": s.encode("utf-8") for name, s in svgs.items()})
     for d in docs:

@@ -5,91 +5,15 @@ Built from the normalised result dict only (see :mod:`optimizer.report.resultdoc
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from .charts import CHARTS
 from ..formatting import num
 from ..results import PLAN_WORDS
 from .resultdoc import BINDING, solved
+from .page import (BR, Block, Bullets, Cell, Chart, Figure, Figures, Heading, KeyValues, Mark, Para, Status, Table,
+                   Title, gap_text, ids, joined as _joined, pct)
 
-
-@dataclass(frozen=True)
-class Mark:
-    """Text with an emphasis kind: 'bind' (a binding budget/fleet), 'muted', 'strong'."""
-    text: str
-    kind: str
-
-
-Cell = Union[str, Mark, list]  # a list is a sequence of str/Mark pieces
-
-
-@dataclass
-class Title:
-    text: str
-    subtitle: str
-
-
-@dataclass
-class Status:
-    level: str          # ok | warn | bad
-    label: str          # OPTIMAL, FEASIBLE, INFEASIBLE, NO SOLUTION
-    text: str
-
-
-@dataclass
-class Figure:
-    label: str
-    value: str
-    unit: str = ""
-    note: str = ""
-    key: bool = False       # one of the figures the report is about
-
-
-@dataclass
-class Figures:
-    items: list[Figure]
-
-
-@dataclass
-class Heading:
-    text: str
-    anchor: str
-
-
-@dataclass
-class Para:
-    pieces: list[Cell]
-
-
-@dataclass
-class Bullets:
-    items: list[Cell]
-
-
-@dataclass
-class Table:
-    headers: list[tuple[str, str]]                 # (name, unit or "")
-    rows: list[list[Cell]]
-    numeric: set[int] = field(default_factory=set)
-    empty: str = "nothing to show"
-    wide: set[int] = field(default_factory=set)    # columns holding long lists
-    nowrap: set[int] = field(default_factory=set)  # columns whose lines must not wrap
-
-
-@dataclass
-class Chart:
-    name: str
-    alt: str
-    caption: str
-
-
-@dataclass
-class KeyValues:
-    items: list[tuple[str, Cell]]
-
-
-Block = Union[Title, Status, Figures, Heading, Para, Bullets, Table, Chart, KeyValues]
 
 FILES = [
     ("report.html", "this report as one self-contained page (charts inline)"),
@@ -101,22 +25,6 @@ FILES = [
     ("workstreams.csv", "one row per workstream: who runs it on what, who adopts it, compute"),
     ("fleets.csv", "one row per owned fleet type: capacity, hours used, utilisation"),
 ]
-
-
-def pct(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    if x == 0:
-        return "0%"
-    if abs(x) < 0.0001:
-        return "< 0.01%"
-    return f"{x:.1%}" if abs(x) >= 0.001 else f"{x:.2%}"
-
-
-def gap_text(gap: float | None) -> str:
-    if gap is None:
-        return "n/a"
-    return "0%" if gap == 0 else pct(gap)
 
 
 def _status(doc: dict) -> Status:
@@ -238,24 +146,6 @@ def _plain(v: Any) -> str:
     if isinstance(v, (list, tuple)) and all(isinstance(x, (str, int, float)) for x in v):
         return ", ".join(str(x) for x in v)
     return json.dumps(v, sort_keys=True, ensure_ascii=False)
-
-
-BR = Mark("", "br")
-
-
-def ids(items) -> list[Cell]:
-    """A comma-separated list of ids that line-wraps between ids, never inside one."""
-    out: list[Cell] = []
-    for k, x in enumerate(items):
-        out += ([", "] if k else []) + [Mark(x, "id")]
-    return out
-
-
-def _joined(pieces: list[list[Cell]], sep: Cell = BR) -> list[Cell]:
-    out: list[Cell] = []
-    for k, p in enumerate(pieces):
-        out += ([sep] if k else []) + p
-    return out
 
 
 def _members_table(doc: dict, cu: str, money: str) -> Table:

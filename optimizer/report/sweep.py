@@ -27,7 +27,8 @@ import pandas as pd
 
 from ..errors import UsageError
 from . import content as c
-from . import csvs, html, markdown
+from . import csvs
+from .page import Page
 from .charts import BLUE, GRID, INK, MUTED, SKY, VERMILION, compact, new_figure, svg_text
 from .resultdoc import sanitise, slugify
 from ..status import has_plan
@@ -524,8 +525,7 @@ def render_sweep(sw) -> dict[str, bytes]:
     doc = sanitise(sw.to_dict())
     files: dict[str, bytes] = {
         "sweep.json": (json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8"),
-        "sweep.md": markdown.render(blocks).encode("utf-8"),
-        "sweep.html": html.render(blocks, svgs, __version__, footer=footer, kind="uncertainty sweep").encode("utf-8"),
+        **Page(blocks, svgs, "uncertainty sweep", footer).files("sweep"),
     }
     for name, df in tables(sw).items():
         files[f"{name}.csv"] = csvs.csv_bytes(df)

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterator, Mapping
 
-from ..errors import UsageError
+from .errors import UsageError
 
 MARKER = ".consortium-report"
 TOOL = "consortium-optimizer"
@@ -43,7 +43,7 @@ RENAME_EXCHANGE = 2
 
 def marker_bytes(kind: str) -> bytes:
     """The marker's content for a ``kind`` directory ("report", "comparison report", ...)."""
-    from .. import __version__
+    from . import __version__
     return (f"{TOOL} {__version__}\nkind: {kind}\n"
             f"This directory was written by {TOOL}. Writing a report to it again replaces the whole "
             "directory, so keep nothing else in it.\n").encode("utf-8")

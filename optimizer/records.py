@@ -1,0 +1,67 @@
+"""The field types of every typed result (plan, comparison, cost sharing, sweep) and how a
+result read back from JSON is checked: by the same pydantic class that wrote it.
+
+Numbers are finite JSON numbers (never strings, booleans or NaN), ids are strings, tables are
+lists of records. Keys we do not know are allowed in records read back (a newer version may
+add some) and kept; every key the reports read is typed.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pydantic
+from pydantic import BaseModel, ConfigDict
+
+Number = Annotated[float, pydantic.Strict(), pydantic.AllowInfNan(False)]
+Count = Annotated[int, pydantic.Strict(), pydantic.Field(ge=0)]
+Text = Annotated[str, pydantic.Strict()]
+Flag = Annotated[bool, pydantic.Strict()]
+
+
+class Record(BaseModel):
+    """A row or document of a result; unknown keys are kept."""
+    model_config = ConfigDict(extra="allow")
+
+
+_EXPECTED = {
+    "float_type": "a number", "float_parsing": "a number", "finite_number": "a finite number",
+    "string_type": "a string", "int_type": "a whole number", "bool_type": "true or false",
+    "list_type": "a list", "dict_type": "an object", "model_type": "an object",
+    "literal_error": None, "greater_than_equal": "a number >= 0",
+}
+
+
+def problems(model: type[BaseModel], doc: Any, what: str = "consortium result") -> list[tuple[tuple, str]]:
+    """(key path, what was expected) for everything that keeps ``doc`` from being a ``model``."""
+    if not isinstance(doc, dict):
+        return [((), f"expected a JSON object (a result), got {type(doc).__name__}")]
+    try:
+        model.model_validate(doc)
+    except pydantic.ValidationError as exc:
+        out, seen = [], set()
+        for err in exc.errors():
+            path = _loc(tuple(err["loc"]))
+            if path in seen:  # a union (number | null) reports each branch; the first says it
+                continue
+            seen.add(path)
+            if err["type"] == "missing":
+                out.append((path[:-1], f"missing key {path[-1]!r}"))
+                continue
+            if err["type"] == "value_error":      # a validator's own message
+                out.append((path, str(err["ctx"]["error"])))
+                continue
+            expected = _EXPECTED.get(err["type"]) or err["msg"].replace("Input should be", "expected").strip()
+            message = expected if expected.startswith("expected") else f"expected {expected}"
+            out.append((path, f"{message}, got {err.get('input')!r:.60}"))
+        missing = sorted(m.split("'")[1] for p, m in out if p == () and m.startswith("missing key"))
+        if len(missing) >= 3:  # most likely not a result at all: say so once
+            out = [p for p in out if not (p[0] == () and p[1].startswith("missing key"))]
+            out.append(((), f"not a {what}: missing keys " + ", ".join(missing)))
+        return sorted(set(out), key=lambda p: [str(x) for x in p[0]])
+    return []
+
+
+def _loc(loc: tuple) -> tuple:
+    """pydantic's location without the union branch names ('float', 'none', 'list[...]')."""
+    return tuple(p for p in loc if isinstance(p, int) or not (p in ("float", "none", "int", "str", "bool")
+                                                           or "[" in p or p.startswith(("constrained", "literal"))))

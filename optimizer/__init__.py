@@ -11,7 +11,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_EXPORTS = {"compare": "api", "solve": "api", "solve_designs": "api", "InputError": "errors",
+_EXPORTS = {"compare": "api", "compare_designs": "api", "Comparison": "comparison", "Plan": "results", "solve": "api", "solve_designs": "api", "InputError": "errors",
             "Problem": "errors", "Executor": "execution", "Instance": "instance", "load_instance": "instance",
             "Result": "results"}
 

@@ -9,7 +9,8 @@ import pandas as pd
 
 from .execution import Executor
 from .instance import Instance, load_instance
-from .results import Result, build_result
+from .comparison import Comparison, ComparisonRow, describe_design
+from .results import Result, build_plan
 from .schema import Design
 from .diagnosis import Finding, elastic_findings, presolve_findings
 from .solver import DEFAULT_MIP_GAP, Solution, SolverOptions, highs_version, solve_data
@@ -88,11 +89,10 @@ def solve(instance: InstanceLike, design: str = "consortium", *, time_limit: flo
     sol, diagnosis = _solve_or_diagnose(variant, data, options)
     alone = standalone if standalone is not None else standalone_optima(data, options)
     info = {"name": "highs", "version": highs_version(), "options": options.as_dict()}
-    result = build_result(data, sol, {i: alone.get(i) for i in data.members}, info)
-    result.diagnosis = [f.to_dict() for f in diagnosis]
-    result.instance_hash = inst.content_hash
-    result.instance_slug = inst.slug
-    return result
+    plan = build_plan(data, sol, {i: alone.get(i) for i in data.members}, info,
+                      diagnosis=[f.to_dict() for f in diagnosis], instance_hash=inst.content_hash,
+                      instance_slug=inst.slug)
+    return Result(plan, data, solve_seconds=sol.seconds + sol.build_seconds)
 
 
 def _solve_or_diagnose(spec, data: ModelData, options: SolverOptions) -> tuple[Solution, list[Finding]]:
@@ -130,37 +130,22 @@ def solve_designs(instance: InstanceLike, designs: list[str] | None = None, *,
     return (executor or Executor(workers=1)).map(_solve_task, tasks, label="designs")
 
 
-COMPARISON_COLUMNS = ["design", "status", "total_compute", "total_money", "unique", "duplicated_compute",
-                      "adoption_compute",
-                      "silo_compute", "savings", "savings_pct", "members_met", "members_total",
-                      "max_budget_utilisation", "max_budget_member", "mip_gap", "solve_seconds"]
-
-
-def comparison_row(r: Result, members_total: int) -> dict[str, Any]:
-    util = r.members.dropna(subset=["budget_utilisation"]) if r.solved else r.members.iloc[0:0]
-    top = util.loc[util.budget_utilisation.idxmax()] if len(util) else None
-    return {
-        "design": r.design, "status": r.status, "total_compute": r.total_compute,
-        "total_money": r.total_money, "unique": r.unique,
-        "duplicated_compute": r.duplicated_compute, "adoption_compute": r.adoption_compute,
-        "silo_compute": r.silo_compute, "savings": r.savings,
-        "savings_pct": round(100 * r.savings / r.silo_compute, 4) if r.savings is not None and r.silo_compute
-        else None,
-        "members_met": len(r.members) if r.solved else 0, "members_total": members_total,
-        "max_budget_utilisation": None if top is None else float(top.budget_utilisation),
-        "max_budget_member": None if top is None else top.member,
-        "mip_gap": r.mip_gap, "solve_seconds": round(r.solve_seconds, 3),
-    }
-
-
-def comparison_table(results: list[Result], members_total: int) -> pd.DataFrame:
-    rows = [comparison_row(r, members_total) for r in results]
-    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS).set_index("design", drop=False)
-
-
-def compare(instance: InstanceLike, designs: list[str] | None = None, *, workers: int | None = 1,
-            executor: Executor | None = None, **solver_kw: Any) -> pd.DataFrame:
-    """One row per design (index: design name) with status and the reported figures."""
+def compare_designs(instance: InstanceLike, designs: list[str] | None = None, *, workers: int | None = 1,
+                    executor: Executor | None = None, **solver_kw: Any) -> Comparison:
+    """Solve several designs (default: all, silo included) and put them side by side."""
     inst = load_instance(instance)
     results = solve_designs(inst, designs, executor=executor or Executor(workers=workers), **solver_kw)
-    return comparison_table(results, len(inst.spec.members))
+    return comparison_of(inst, results)
+
+
+def comparison_of(inst: Instance, results: list[Result]) -> Comparison:
+    total = len(inst.spec.members)
+    return Comparison(instance=inst.name, rows=[ComparisonRow.of(r.plan, total) for r in results],
+                      plans=[r.plan for r in results],
+                      settings={r.design: describe_design(r.design, inst.design(r.design)[1], total) for r in results},
+                      solve_seconds={r.design: round(r.solve_seconds, 3) for r in results})
+
+
+def compare(instance: InstanceLike, designs: list[str] | None = None, **kw: Any) -> pd.DataFrame:
+    """One row per design (the index) with status and the reported figures."""
+    return compare_designs(instance, designs, **kw).table

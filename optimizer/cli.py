@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__, interrupt
-from .api import comparison_table, solve, solve_designs
+from .api import comparison_of, solve, solve_designs
 from .execution import Executor, default_workers, scheduler_address
-from .formatting import num
+from .formatting import num, text_table
+
+fmt = num  # the allocation and sweep text move to their report modules
 from .errors import InputError, LimitReached, UsageError
 from .instance import load_instance
-from .results import PLAN_WORDS, Result
 from .status import Status
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -180,73 +181,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def text_table(rows: list[list[str]], left: int = 1) -> list[str]:
-    """Aligned plain-text table: the first ``left`` columns left-aligned, numbers right-aligned."""
-    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) if k < left else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths)))
-             for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return lines
-
-
-fmt = num  # one number format for the terminal and the reports
-
-
-def objectives_text(objectives: dict, units: dict) -> str:
-    """'compute 6,045,288 H100-hours, then money 11,141,473 USD' (the lexicographic order)."""
-    unit = {"compute": units.get("compute", ""), "money": units.get("money", "")}
-    return ", then ".join(f"{name} {fmt(value, unit.get(name, ''))}" for name, value in objectives.items())
-
-
-def uniqueness_text(unique: bool | None, alternative: dict | None) -> str:
-    if unique is None:
-        return "uniqueness not checked (or not settled within the limits)"
-    if unique:
-        return "unique: no other plan reaches these objective values"
-    moved = [f"{k['member']} runs {k['workstream']}" for k in (alternative or {}).get("runs_added", [])[:2]]
-    example = f" (e.g. one where {'; '.join(moved)})" if moved else ""
-    return f"one of several optimal plans{example}; see `alternative` in --json"
-
-
-def summary_text(r: Result) -> str:
-    units = r.data.units if r.data else {"compute": "", "money": ""}
-    cu = units.get("compute", "")
-    lines = [f"{r.instance} — design {r.design}: {r.status}"
-             + (f" (gap {r.mip_gap:.2%})" if r.status == Status.FEASIBLE and r.mip_gap is not None else "")]
-    if r.solved:
-        lines.append(f"  objectives          {objectives_text(r.objectives, units)}")
-        lines.append(f"  plan                {uniqueness_text(r.unique, r.alternative)}")
-        lines.append(f"  total R&D compute   {fmt(r.total_compute, cu)}")
-        lines.append(f"  total money         {fmt(r.total_money, units.get('money', ''))}")
-        if r.silo_compute is not None:
-            pct = f" ({r.savings / r.silo_compute:.1%})" if r.silo_compute else ""
-            lines.append(f"  silo compute        {fmt(r.silo_compute, cu)}")
-            lines.append(f"  duplication avoided {fmt(r.savings, cu)}{pct}")
-        else:
-            lines.append("  silo compute        n/a (infeasible alone: "
-                         + ", ".join(r.standalone_infeasible) + ")")
-        lines.append(f"  adoption compute    {fmt(r.adoption_compute, cu)}")
-        lines.append(f"  duplicated compute  {fmt(r.duplicated_compute, cu)} (second and later runs)")
-        lines.append("")
-        lines.append("  workstream: who runs it (on what) / who adopts it")
-        for w in (r.data.workstreams if r.data else sorted(set(r.runs.workstream))):
-            ran = r.runs[r.runs.workstream == w]
-            got = r.adoptions[r.adoptions.workstream == w]
-            if ran.empty and got.empty:
-                continue
-            runners = ", ".join(f"{a.member} ({a.accelerator})" for a in ran.itertuples())
-            adopters = ", ".join(got.member) or "-"
-            lines.append(f"    {w}: {runners or '-'} / {adopters}")
-    elif r.status == Status.INFEASIBLE:
-        lines.append("  the plan cannot work:" if r.diagnosis else "  (no diagnosis available)")
-        lines += [f"  - {f['message']}" for f in r.diagnosis]
-    elif r.status == Status.NO_SOLUTION and r.diagnosis:
-        lines += [f"  {f['message']}" for f in r.diagnosis]
-    elif r.status == Status.NO_SOLUTION:
-        lines.append("  no plan found within the limits; raise --time-limit or relax --mip-gap")
-    return "\n".join(lines)
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
     inst = load_instance(args.file)
     emit(f"valid: {inst.summary()}")
@@ -254,17 +188,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
+    from .report import plan
     inst = load_instance(args.file)
-    out_dir = _out_dir(args.out, "report", inst.slug, args.design)
+    out_dir = _out_dir(args.out, "plan", inst.slug, args.design)
     result = solve(inst, args.design, **_solver_kw(args))
-    if args.json:
-        emit(json_text(result.to_dict()))
-    else:
-        emit(summary_text(result))
-    if out_dir is not None:
-        from .report import write_report
-        write_report(result.to_dict(), out_dir)
-        note(f"report written to {out_dir}/", args.json)
+    # The report first, then stdout: a Ctrl-C while writing leaves neither (exit 130).
+    written = plan.KIND.write(result.plan, out_dir) if out_dir is not None else None
+    emit(json_text(result.to_dict()) if args.json else plan.summary_text(result.plan))
+    if written is not None:
+        note(f"report written to {written}/", args.json)
     return STATUS_EXIT[result.status]
 
 
@@ -274,13 +206,8 @@ def _out_dir(out: str | None, kind: str, *default_args: str) -> Path | None:
     if out is None:
         return None
     from . import report  # matplotlib is imported only when a report is asked for
-    check, default = {
-        "report": (report.check_out_dir, report.default_out_dir),
-        "comparison": (report.check_comparison_dir, report.default_comparison_dir),
-        "allocation": (report.check_allocation_dir, report.default_allocation_dir),
-        "sweep": (report.check_sweep_dir, report.default_sweep_dir),
-    }[kind]
-    path = check(Path(out) if out else default(*default_args))
+    k = report.kind(kind)
+    path = k.check_dir(Path(out) if out else k.default_dir(*default_args))
     _can_write_under(path)
     return path
 
@@ -301,46 +228,24 @@ def _can_write_under(path: Path) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import load_result_json, write_report
-    doc = load_result_json(args.result)
-    out_dir = _out_dir(args.out or "", "report", doc.get("instance_slug") or doc["instance"], doc["design"])
-    write_report(doc, out_dir)
+    from .report import plan
+    result = plan.load_result_json(args.result)
+    out_dir = _out_dir(args.out or "", "plan", result.instance_slug or result.instance, result.design)
+    plan.KIND.write(result, out_dir)
     emit(f"report written to {out_dir}/")
     return EXIT_OK
 
 
-def comparison_text(table, units: dict) -> str:
-    cu = units.get("compute", "")
-    mu = units.get("money", "")
-    head = ["design", "status", f"total ({cu})", f"money ({mu})", "duplicated", "adoption", "savings vs silo",
-            "met", "max budget use", "plan", "time"]
-    rows = [head]
-    for r in table.itertuples(index=False):
-        pct = f" ({r.savings_pct:.1f}%)" if r.savings_pct is not None else ""
-        util = (f"{r.max_budget_utilisation:.0%} {r.max_budget_member}"
-                if r.max_budget_utilisation is not None else "n/a")
-        plan = PLAN_WORDS[r.unique]
-        rows.append([r.design, r.status, fmt(r.total_compute), fmt(r.total_money), fmt(r.duplicated_compute),
-                     fmt(r.adoption_compute), fmt(r.savings) + pct, f"{r.members_met}/{r.members_total}",
-                     util, plan, f"{r.solve_seconds:.2f}s"])
-    return "\n".join(text_table(rows, left=2))
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
+    from .report import comparison
     inst = load_instance(args.file)
     out_dir = _out_dir(args.out, "comparison", inst.slug)  # refused before possibly long solves
     results = solve_designs(inst, args.designs, executor=Executor(workers=args.workers), **_solver_kw(args))
-    table = comparison_table(results, len(inst.spec.members))
-    if args.json:
-        emit(json_text(table.to_dict("records")))
-    else:
-        emit(f"{inst.name}: {len(results)} designs")
-        emit(comparison_text(table, dict(inst.spec.units)))
-    if out_dir is not None:
-        from .report import design_settings, write_comparison
-        write_comparison(table, [r.to_dict() for r in results], out_dir,
-                         settings=design_settings(inst, [r.design for r in results]))
-        note(f"comparison report written to {out_dir}/", args.json)
+    compared = comparison_of(inst, results)
+    written = comparison.KIND.write(compared, out_dir) if out_dir is not None else None
+    emit(json_text(compared.to_dict()) if args.json else comparison.summary_text(compared))
+    if written is not None:
+        note(f"comparison report written to {written}/", args.json)
     return EXIT_OK  # a design's infeasibility is a finding of the comparison, shown in its row
 
 

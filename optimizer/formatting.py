@@ -35,3 +35,13 @@ def fraction(x: float | None) -> float | None:
 
 
 SOLVER_DIGITS = 9  # of figures the solver computes (payment splits): its tolerances are ~1e-9
+
+
+def text_table(rows: list[list[str]], left: int = 1) -> list[str]:
+    """Aligned plain-text table for the terminal: the first ``left`` columns left-aligned, the
+    others (numbers) right-aligned, a rule under the header row."""
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if k < left else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines

@@ -1,169 +1,362 @@
-"""Results as pandas tables, the spec's reported figures, and the JSON result object."""
+"""The typed result of solving one design: :class:`Plan` (the contract's result object, exactly
+what ``solve --json`` prints and a report's ``result.json`` holds, validated by the same class
+when read back) and :class:`Result` (what ``optimizer.solve`` returns: the plan, pandas views of
+its tables and the model data it came from).
+
+Every figure a report or the terminal shows is computed here, once: the contract's figures in
+:func:`build_plan`, what they imply (binding limits, first runs, per-member sums) as properties
+of :class:`Plan`.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Annotated, Any, Literal
 
 import pandas as pd
+from pydantic import BeforeValidator, PlainSerializer, model_serializer, model_validator
 
-from .formatting import SIGNIFICANT, SOLVER_DIGITS, clean as _clean, fraction as _fraction
+from .formatting import SIGNIFICANT, SOLVER_DIGITS, clean, fraction
+from .records import Count, Flag, Number, Record, Text
 from .solver import Solution
-from .tables import RENTED, ModelData
 from .status import Status, has_plan
+from .tables import RENTED, ModelData
 
-RUN_COLUMNS = ["member", "workstream", "accelerator", "compute", "cost"]
-ADOPTION_COLUMNS = ["member", "workstream", "compute", "cost"]
-MEMBER_COLUMNS = ["member", "budget", "spent", "standalone_compute"]
-WORKSTREAM_COLUMNS = ["workstream", "runs", "run_by", "adopted_by", "run_compute", "adoption_compute",
-                      "duplicated_compute", "needed_by", "replicas", "required"]
-# How a plan's uniqueness reads in tables and summaries (Result.unique / "unique" in the JSON).
+# A budget or a fleet capacity "binds" when at least this share of it is used.
+BINDING = 0.999
+# How a plan's uniqueness reads in tables and summaries (Plan.unique / "unique" in the JSON).
 PLAN_WORDS = {True: "unique", False: "one of several", None: "not checked"}
-FLEET_COLUMNS = ["member", "accelerator", "capacity_hours", "used_hours", "utilisation"]
+
+ObjectiveName = Literal["compute", "money"]
 
 
-@dataclass
-class Result:
-    """The answer for one design: status, reported figures and tables keyed by member/workstream."""
+def _empty_if_none(kind: type):
+    return BeforeValidator(lambda v: kind() if v is None else v)
 
-    instance: str
-    design: str
+
+def _split(v: Any) -> Any:
+    return [x for x in v.split("; ") if x] if isinstance(v, str) else [] if v is None else v
+
+
+# A list of ids, written in the contract's tables as one "a; b; c" string.
+Names = Annotated[list[Text], BeforeValidator(_split), PlainSerializer("; ".join, return_type=str)]
+
+
+class Run(Record):
+    member: Text
+    workstream: Text
+    accelerator: Text
+    compute: Number
+    cost: Number
+
+
+class Adoption(Record):
+    member: Text
+    workstream: Text
+    compute: Number
+    cost: Number
+
+
+class MemberRow(Record):
+    member: Text
+    budget: Number
+    spent: Number | None
+    standalone_compute: Number | None
+    budget_utilisation: Number | None = None
+    paid_for_runs: Number | None = None   # pooled funding only: absent from the JSON otherwise
+
+    @model_serializer(mode="wrap")
+    def _without_unset_pay(self, handler):
+        out = handler(self)
+        if "paid_for_runs" not in self.model_fields_set:
+            out.pop("paid_for_runs", None)
+        return out
+
+
+class WorkstreamRow(Record):
+    workstream: Text
+    runs: Count | None = None
+    run_by: Names = []            # "member (accelerator)" of each run
+    adopted_by: Names = []
+    needed_by: Names = []
+    run_compute: Number | None = None
+    adoption_compute: Number | None = None
+    duplicated_compute: Number | None = None
+    replicas: Count | None = None
+    required: Flag | None = None
+
+
+class FleetRow(Record):
+    member: Text
+    accelerator: Text
+    capacity_hours: Number | None
+    used_hours: Number | None
+    utilisation: Number | None
+
+
+class DiagnosisRow(Record):
+    """A diagnosis finding (see optimizer.diagnosis.Finding); other tools may write bare strings."""
+    message: Text
+    kind: Text | None = None
+    member: Text | None = None
+    workstream: Text | None = None
+    resource: Text | None = None
+    amount: Number | None = None
+    unit: Text | None = None
+
+
+class FleetKey(Record):
+    member: Text
+    accelerator: Text
+
+
+class Binding(Record):
+    budgets: list[Text] = []
+    fleets: list[FleetKey] = []
+
+
+def _tool_version() -> str:
+    from . import __version__
+    return __version__
+
+
+class Plan(Record):
+    """The result object of one design (the contract's figures plus documented extras)."""
+
+    instance: Text
+    design: Text
     status: Status
-    mip_gap: float | None
-    total_compute: float | None
-    total_money: float | None
-    adoption_compute: float | None
-    duplicated_compute: float | None
-    silo_compute: float | None
-    runs: pd.DataFrame
-    adoptions: pd.DataFrame
-    members: pd.DataFrame
-    workstreams: pd.DataFrame
-    fleets: pd.DataFrame
-    standalone_infeasible: list[str] = field(default_factory=list)
-    solve_seconds: float = 0.0
-    model_size: dict[str, int] = field(default_factory=dict)
-    solver: dict[str, Any] = field(default_factory=dict)
-    instance_hash: str = ""
-    instance_slug: str = ""
-    diagnosis: list[dict] = field(default_factory=list)  # why an infeasible plan cannot work
-    objective_order: tuple[str, ...] = ()
-    unique: bool | None = None  # the only plan with these objective values? None: not checked / not known
-    alternative: dict[str, list] | None = None  # how another plan as good differs, when not unique
-    data: ModelData | None = field(default=None, repr=False)
+    objective: Number | None
+    mip_gap: Number | None
+    total_compute: Number | None
+    adoption_compute: Number | None
+    duplicated_compute: Number | None
+    silo_compute: Number | None
+    savings: Number | None
+    runs: Annotated[list[Run], _empty_if_none(list)]
+    adoptions: Annotated[list[Adoption], _empty_if_none(list)]
+    members: Annotated[list[MemberRow], _empty_if_none(list)]
+    total_money: Number | None = None
+    objectives: dict[ObjectiveName, Number | None] | None = None
+    objective_order: list[ObjectiveName] | None = None
+    unique: Flag | None = None
+    alternative: dict[Text, list[dict[Text, Any]]] | None = None
+    workstreams: Annotated[list[WorkstreamRow], _empty_if_none(list)] = []
+    fleets: Annotated[list[FleetRow], _empty_if_none(list)] = []
+    diagnosis: Annotated[list[Text | DiagnosisRow], _empty_if_none(list)] = []
+    units: Annotated[dict[Text, Text], _empty_if_none(dict)] = {}
+    member_ids: Annotated[list[Text], _empty_if_none(list)] = []
+    workstream_ids: Annotated[list[Text], _empty_if_none(list)] = []
+    needs: Annotated[dict[Text, list[Text]], _empty_if_none(dict)] = {}
+    standalone_infeasible: Annotated[list[Text], _empty_if_none(list)] = []
+    model: Annotated[dict[Text, Count], _empty_if_none(dict)] = {}
+    solver: Annotated[dict[Text, Any], _empty_if_none(dict)] = {}
+    instance_hash: Text | None = None
+    instance_slug: Text | None = None
+    tool_version: Annotated[Text, _empty_if_none(_tool_version)] = ""
+    binding: Binding = Binding()
 
-    @property
-    def objectives(self) -> dict[str, float | None]:
-        """Every objective of the lexicographic list, by name, with the plan's value."""
-        figure = {"compute": self.total_compute, "money": self.total_money}
-        return {name: figure[name] for name in self.objective_order}
+    @model_validator(mode="after")
+    def _derive(self) -> "Plan":
+        """What a result read back may leave out, and the binding limits, always recomputed."""
+        if not self.tool_version:
+            self.tool_version = _tool_version()
+        if not self.member_ids:
+            self.member_ids = [m.member for m in self.members]
+        if not self.workstream_ids:
+            seen = [r.workstream for t in (self.workstreams, self.runs, self.adoptions) for r in t]
+            self.workstream_ids = list(dict.fromkeys(seen))
+        self.binding = self._binding()
+        return self
 
-    @property
-    def objective(self) -> float | None:
-        """The first objective's value (the contract's `objective`)."""
-        return next(iter(self.objectives.values()), None)
+    def _binding(self) -> Binding:
+        """Budgets and fleet capacities used to at least BINDING of their size (only with a plan).
+        A zero budget binds whenever the member spends nothing (it cannot spend anything)."""
+        if not self.planned:
+            return Binding()
+        return Binding(budgets=[m.member for m in self.members if m.spent is not None and m.spent >= BINDING * m.budget],
+                       fleets=[FleetKey(member=f.member, accelerator=f.accelerator) for f in self.fleets
+                               if f.utilisation is not None and f.utilisation >= BINDING])
 
+    # --- reading it -------------------------------------------------------------------------------
     @property
-    def savings(self) -> float | None:
-        if self.silo_compute is None or self.total_compute is None:
-            return None
-        return _clean(self.silo_compute - self.total_compute, like=self.silo_compute)
-
-    @property
-    def solved(self) -> bool:
+    def planned(self) -> bool:
         return has_plan(self.status)
 
+    @property
+    def order(self) -> list[str]:
+        """The objective list (results from before v2 minimised compute alone)."""
+        return list(self.objective_order or self.objectives or ["compute"])
+
+    @property
+    def compute_unit(self) -> str:
+        return self.units.get("compute") or "compute units"
+
+    @property
+    def money_unit(self) -> str:
+        return self.units.get("money") or "money"
+
+    @property
+    def first_run_compute(self) -> float | None:
+        """Each run workstream's cheapest run: total less adoption and duplicated compute."""
+        if not self.planned or self.total_compute is None:
+            return None
+        return max(self.total_compute - (self.adoption_compute or 0.0) - (self.duplicated_compute or 0.0), 0.0)
+
+    @property
+    def savings_share(self) -> float | None:
+        """Compute saved against the silo, as a fraction of the silo."""
+        return self.savings / self.silo_compute if self.savings is not None and self.silo_compute else None
+
+    def binds(self, member: str, accelerator: str | None = None) -> bool:
+        """Does this member's budget (or its fleet of ``accelerator``) bind?"""
+        if accelerator is None:
+            return member in self.binding.budgets
+        return FleetKey(member=member, accelerator=accelerator) in self.binding.fleets
+
+    @cached_property
+    def member_order(self) -> list[str]:
+        return list(self.member_ids) + [m.member for m in self.members if m.member not in self.member_ids]
+
+    @cached_property
+    def plan_workstreams(self) -> list[str]:
+        """Workstreams someone needs, runs or adopts, in the instance's order."""
+        present = {r.workstream for t in (self.workstreams, self.runs, self.adoptions) for r in t}
+        order = list(self.workstream_ids) + [w.workstream for w in self.workstreams
+                                             if w.workstream not in self.workstream_ids]
+        return [w for w in order if w in present]
+
+    @cached_property
+    def runs_of(self) -> dict[str, list[Run]]:
+        out: dict[str, list[Run]] = {i: [] for i in self.member_order}
+        for r in self.runs:
+            out.setdefault(r.member, []).append(r)
+        return out
+
+    @cached_property
+    def adoptions_of(self) -> dict[str, list[Adoption]]:
+        out: dict[str, list[Adoption]] = {i: [] for i in self.member_order}
+        for a in self.adoptions:
+            out.setdefault(a.member, []).append(a)
+        return out
+
+    @cached_property
+    def fleets_of(self) -> dict[str, list[FleetRow]]:
+        out: dict[str, list[FleetRow]] = {}
+        for f in self.fleets:
+            out.setdefault(f.member, []).append(f)
+        return out
+
+    @property
+    def fleet_types(self) -> list[str]:
+        return list(dict.fromkeys(f.accelerator for f in self.fleets))
+
+    @property
+    def most_used_budget(self) -> MemberRow | None:
+        """The member spending the largest share of its budget (the first of equals)."""
+        used = [m for m in self.members if m.budget_utilisation is not None] if self.planned else []
+        return max(used, key=lambda m: m.budget_utilisation, default=None)
+
     def to_dict(self) -> dict[str, Any]:
-        """The spec's machine-readable result object (plus a few documented extras)."""
-        records = lambda df: [  # noqa: E731
-            {k: (_clean(v) if isinstance(v, float) else v) for k, v in row.items()}
-            for row in df.to_dict("records")]
-        return {
-            "instance": self.instance,
-            "design": self.design,
-            "status": self.status,
-            "objective": self.objective,
-            "objectives": self.objectives,
-            "objective_order": list(self.objective_order),
-            "unique": self.unique,
-            "alternative": self.alternative,
-            "mip_gap": self.mip_gap,
-            "total_compute": self.total_compute,
-            "total_money": self.total_money,
-            "adoption_compute": self.adoption_compute,
-            "duplicated_compute": self.duplicated_compute,
-            "silo_compute": self.silo_compute,
-            "savings": self.savings,
-            "runs": records(self.runs) if self.solved else [],
-            "adoptions": records(self.adoptions) if self.solved else [],
-            "members": records(self.members),
-            "workstreams": records(self.workstreams) if self.solved else [],
-            "fleets": records(self.fleets) if self.solved else [],
-            "instance_hash": self.instance_hash,
-            "instance_slug": self.instance_slug,
-            "diagnosis": self.diagnosis,
-            "units": dict(self.data.units) if self.data else {},
-            "member_ids": list(self.data.members) if self.data else [],
-            "workstream_ids": list(self.data.workstreams) if self.data else [],
-            "needs": {i: list(n) for i, n in self.data.needs.items()} if self.data else {},
-            "standalone_infeasible": self.standalone_infeasible,
-            "model": self.model_size,
-            "solver": self.solver,
-        }
+        """The JSON result object (``solve --json``, result.json)."""
+        return self.model_dump(mode="json")
 
 
-def build_result(data: ModelData, sol: Solution, standalone: dict[str, float | None],
-                 solver_info: dict[str, Any]) -> Result:
-    """Turn a solver Solution into tables and the spec's figures."""
-    runs = pd.DataFrame(
-        [{"member": i, "workstream": w, "accelerator": o if o != RENTED else RENTED,
-          "compute": data.compute[i, w], "cost": data.cost[i, w]} for i, w, o in sol.runs],
-        columns=RUN_COLUMNS)
-    adoptions = pd.DataFrame(
-        [{"member": i, "workstream": w, "compute": data.adoption[w] * data.compute[i, w],
-          "cost": data.adoption[w] * data.cost[i, w]} for i, w in sol.gets],
-        columns=ADOPTION_COLUMNS)
+# --- from a solve -------------------------------------------------------------------------------------
+def build_plan(data: ModelData, sol: Solution, standalone: dict[str, float | None], solver_info: dict[str, Any],
+               **provenance: Any) -> Plan:
+    """The contract's figures and tables of a solver Solution (in the instance's units)."""
     solved = has_plan(sol.status)
-    members = []
-    for i in data.members:
-        if not solved:
-            spent = None
-        elif data.pooled:
-            spent = sum(v for (j, _), v in sol.pay.items() if j == i) + adoptions.loc[
-                adoptions.member == i, "cost"].sum()
-        else:
-            spent = runs.loc[runs.member == i, "cost"].sum() + adoptions.loc[adoptions.member == i, "cost"].sum()
-        members.append({"member": i, "budget": data.budget[i],
-                        "spent": _clean(spent, digits=SOLVER_DIGITS if data.pooled else SIGNIFICANT),
-                        "standalone_compute": _clean(standalone.get(i))})
-    members_df = pd.DataFrame(members, columns=MEMBER_COLUMNS)
-    members_df["budget_utilisation"] = [
-        _fraction(s / b) if s is not None and b > 0 else None for s, b in zip(members_df.spent, members_df.budget)]
-    if data.pooled:
-        members_df["paid_for_runs"] = [
-            _clean(sum(v for (j, _), v in sol.pay.items() if j == i), digits=SOLVER_DIGITS) if solved else None for i in data.members]
+    runs = [Run(member=i, workstream=w, accelerator=o, compute=clean(data.compute[i, w]),
+                cost=clean(data.cost[i, w])) for i, w, o in sol.runs] if solved else []
+    adoptions = [Adoption(member=i, workstream=w, compute=clean(data.adoption[w] * data.compute[i, w]),
+                          cost=clean(data.adoption[w] * data.cost[i, w])) for i, w in sol.gets] if solved else []
     infeasible_alone = [i for i in data.members if standalone.get(i) is None]
-    silo = None if infeasible_alone else _clean(sum(standalone[i] for i in data.members))
+    silo = None if infeasible_alone else clean(sum(standalone[i] for i in data.members))
+    total = money = adoption = duplicated = None
     if solved:
-        total = _clean(data.plan_compute(sol.runs, sol.gets))
-        money = _clean(data.plan_money(sol.runs, sol.gets))
-        adoption_total = _clean(adoptions["compute"].sum())
-        by_w = runs.groupby("workstream")["compute"]
-        duplicated = _clean(float((by_w.sum() - by_w.min()).sum()), like=float(by_w.sum().sum())) if len(runs) else 0.0
-    else:
-        total = money = adoption_total = duplicated = None
-    return Result(
-        workstreams=_workstream_table(data, runs, adoptions),
-        fleets=_fleet_table(data, sol),
+        total = clean(data.plan_compute(sol.runs, sol.gets))
+        money = clean(data.plan_money(sol.runs, sol.gets))
+        adoption = clean(sum(data.adoption[w] * data.compute[i, w] for i, w in sol.gets))
+        raw = [(w, data.compute[i, w]) for i, w, _ in sol.runs]
+        duplicated = _duplicated(raw)
+    order = tuple(data.objective)
+    objectives = {"compute": total, "money": money}
+    return Plan(
         instance=data.instance, design=data.design_name, status=sol.status,
-        mip_gap=_fraction(sol.mip_gap) if solved else None,
-        total_compute=total, total_money=money, adoption_compute=adoption_total, duplicated_compute=duplicated,
-        silo_compute=silo, runs=runs, adoptions=adoptions, members=members_df,
-        standalone_infeasible=infeasible_alone, solve_seconds=sol.seconds + sol.build_seconds,
-        model_size={"variables": sol.variables, "constraints": sol.constraints},
-        solver=solver_info, data=data, objective_order=tuple(data.objective),
+        objective=objectives[order[0]] if order else None,
+        objectives={k: objectives[k] for k in order}, objective_order=list(order),
         unique=sol.unique if solved else None,
         alternative=_difference(sol.runs, sol.gets, *sol.alternative) if sol.alternative else None,
-    )
+        mip_gap=fraction(sol.mip_gap) if solved else None,
+        total_compute=total, total_money=money, adoption_compute=adoption, duplicated_compute=duplicated,
+        silo_compute=silo, savings=None if silo is None or total is None else clean(silo - total, like=silo),
+        runs=runs, adoptions=adoptions, members=_member_rows(data, sol, standalone),
+        workstreams=_workstream_rows(data, sol) if solved else [],
+        fleets=_fleet_rows(data, sol) if solved else [],
+        units=dict(data.units), member_ids=list(data.members), workstream_ids=list(data.workstreams),
+        needs={i: list(n) for i, n in data.needs.items()}, standalone_infeasible=infeasible_alone,
+        model={"variables": sol.variables, "constraints": sol.constraints}, solver=solver_info, **provenance)
+
+
+def _duplicated(runs: list[tuple[str, float]]) -> float:
+    """Every run of a workstream but its cheapest: the compute spent twice."""
+    by: dict[str, list[float]] = {}
+    for w, c in runs:
+        by.setdefault(w, []).append(c)
+    return clean(sum(sum(c) - min(c) for c in by.values()), like=sum(sum(c) for c in by.values())) if by else 0.0
+
+
+def _member_rows(data: ModelData, sol: Solution, standalone: dict[str, float | None]) -> list[MemberRow]:
+    solved = has_plan(sol.status)
+    paid = {i: sum(v for (j, _), v in sol.pay.items() if j == i) for i in data.members}
+    rows = []
+    for i in data.members:
+        spent = None
+        if solved:
+            adopting = sum(data.adoption[w] * data.cost[j, w] for j, w in sol.gets if j == i)
+            running = paid[i] if data.pooled else sum(data.cost[j, w] for j, w, _ in sol.runs if j == i)
+            spent = clean(running + adopting, digits=SOLVER_DIGITS if data.pooled else SIGNIFICANT)
+        budget = data.budget[i]
+        row = {"member": i, "budget": clean(budget), "spent": spent, "standalone_compute": clean(standalone.get(i)),
+               "budget_utilisation": fraction(spent / budget) if spent is not None and budget > 0 else None}
+        if data.pooled:
+            row["paid_for_runs"] = clean(paid[i], digits=SOLVER_DIGITS) if solved else None
+        rows.append(MemberRow(**row))
+    return rows
+
+
+def _workstream_rows(data: ModelData, sol: Solution) -> list[WorkstreamRow]:
+    ran: dict[str, list[tuple[str, str]]] = {}
+    got: dict[str, list[str]] = {}
+    for i, w, o in sol.runs:
+        ran.setdefault(w, []).append((i, o))
+    for i, w in sol.gets:
+        got.setdefault(w, []).append(i)
+    rows = []
+    for w in data.workstreams:
+        runs, gets = ran.get(w, []), got.get(w, [])
+        needed = [i for i in data.members if w in data.needs[i]]
+        if not runs and not gets and not needed:
+            continue
+        costs = [data.compute[i, w] for i, _ in runs]
+        rows.append(WorkstreamRow(
+            workstream=w, runs=len(runs), run_by=[f"{i} ({o})" for i, o in runs], adopted_by=gets,
+            run_compute=clean(sum(costs)), adoption_compute=clean(sum(data.adoption[w] * data.compute[i, w]
+                                                                      for i in gets)),
+            duplicated_compute=clean(sum(costs) - min(costs), like=sum(costs)) if costs else 0.0,
+            needed_by=needed, replicas=data.replicas[w], required=data.required[w]))
+    return rows
+
+
+def _fleet_rows(data: ModelData, sol: Solution) -> list[FleetRow]:
+    """Hours each owned fleet type is used, against its capacity fleet[i][h] * hours."""
+    used: dict[tuple[str, str], float] = {k: 0.0 for k in data.capacity}
+    for i, w, o in sol.runs:
+        if o != RENTED:
+            used[i, o] += data.hours[i, w, o]
+    return [FleetRow(member=i, accelerator=h, capacity_hours=clean(cap), used_hours=clean(used[i, h]),
+                     utilisation=fraction(used[i, h] / cap) if cap > 0 else None)
+            for (i, h), cap in data.capacity.items()]
 
 
 def _difference(runs, gets, other_runs, other_gets) -> dict[str, list]:
@@ -176,32 +369,38 @@ def _difference(runs, gets, other_runs, other_gets) -> dict[str, list]:
             "adoptions_removed": [get(k) for k in sorted(set(gets) - set(other_gets))]}
 
 
-def _workstream_table(data: ModelData, runs: pd.DataFrame, adoptions: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for w in data.workstreams:
-        ran = runs[runs.workstream == w]
-        got = adoptions[adoptions.workstream == w]
-        needed = [i for i in data.members if w in data.needs[i]]
-        if ran.empty and got.empty and not needed:
-            continue
-        rows.append({
-            "workstream": w, "runs": len(ran),
-            "run_by": "; ".join(f"{a.member} ({a.accelerator})" for a in ran.itertuples()),
-            "adopted_by": "; ".join(got.member),
-            "run_compute": _clean(ran.compute.sum()), "adoption_compute": _clean(got.compute.sum()),
-            "duplicated_compute": _clean(ran.compute.sum() - ran.compute.min(), like=ran.compute.sum()) if len(ran) else 0.0,
-            "needed_by": "; ".join(needed), "replicas": data.replicas[w], "required": data.required[w],
-        })
-    return pd.DataFrame(rows, columns=WORKSTREAM_COLUMNS)
+# --- what the API returns ---------------------------------------------------------------------------------
+class Result:
+    """One design's answer: ``plan`` (typed, every figure), its tables as DataFrames keyed by member
+    and workstream alike (``runs``, ``adoptions``, ``members``, ``workstreams``, ``fleets``) and the
+    model data it was solved from. Any figure of the plan reads directly: ``result.total_compute``."""
 
+    TABLES = {"runs": list(Run.model_fields), "adoptions": list(Adoption.model_fields),
+              "members": list(MemberRow.model_fields), "workstreams": list(WorkstreamRow.model_fields),
+              "fleets": list(FleetRow.model_fields)}
 
-def _fleet_table(data: ModelData, sol: Solution) -> pd.DataFrame:
-    """Hours each owned fleet type is used, against its capacity fleet[i][h] * hours."""
-    used: dict[tuple[str, str], float] = {k: 0.0 for k in data.capacity}
-    for i, w, o in sol.runs:
-        if o != RENTED:
-            used[i, o] += data.hours[i, w, o]
-    rows = [{"member": i, "accelerator": h, "capacity_hours": _clean(cap), "used_hours": _clean(used[i, h]),
-             "utilisation": _fraction(used[i, h] / cap) if cap > 0 else None}
-            for (i, h), cap in data.capacity.items()]
-    return pd.DataFrame(rows, columns=FLEET_COLUMNS)
+    def __init__(self, plan: Plan, data: ModelData | None = None, solve_seconds: float = 0.0):
+        self.plan, self.data, self.solve_seconds = plan, data, solve_seconds
+
+    def __getattr__(self, name: str) -> Any:
+        if name in Result.TABLES:
+            records = self.plan.to_dict()[name]
+            columns = [c for c in Result.TABLES[name] if not records or c in records[0]]
+            frame = pd.DataFrame(records, columns=columns)
+            setattr(self, name, frame)        # built once
+            return frame
+        if name == "plan":                    # not yet set (copying, unpickling)
+            raise AttributeError(name)
+        return getattr(self.plan, name)
+
+    @property
+    def solved(self) -> bool:
+        return self.plan.planned
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.plan.to_dict()
+
+    def __repr__(self) -> str:
+        p = self.plan
+        return (f"Result({p.instance!r}, design={p.design!r}, status={p.status.value!r}, "
+                f"total_compute={p.total_compute!r}, unique={p.unique!r})")

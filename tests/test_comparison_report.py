@@ -13,11 +13,15 @@ import yaml
 
 import optimizer
 from optimizer import InputError
-from optimizer.api import COMPARISON_COLUMNS, comparison_table, solve_designs
+from optimizer.api import comparison_of, solve_designs
 from optimizer.cli import main
-from optimizer.report import (MARKER, charts, check_comparison_dir, default_comparison_dir, design_settings,
-                              marker_bytes, render, write_comparison, write_report)
-from optimizer.report.comparison import ROW_COLUMNS
+from optimizer.comparison import Comparison
+from optimizer.report import MARKER, charts, comparison as comparison_report, marker_bytes
+from optimizer.report.plan import KIND as PLAN, render
+
+write_comparison, check_comparison_dir = comparison_report.KIND.write, comparison_report.KIND.check_dir
+write_report, default_comparison_dir = PLAN.write, comparison_report.KIND.default_dir
+from optimizer.comparison import ROW_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "instances" / "open-moe-consortium.yaml"
@@ -56,14 +60,11 @@ def files(d: Path) -> dict[str, bytes]:
 def inputs(spec):
     inst = optimizer.load_instance(spec)
     results = solve_designs(inst)
-    table = comparison_table(results, len(inst.spec.members))
-    return inst, results, table
+    return inst, results, comparison_of(inst, results)
 
 
 def write(spec, out: Path) -> Path:
-    inst, results, table = inputs(spec)
-    return write_comparison(table, [r.to_dict() for r in results], out,
-                            settings=design_settings(inst, [r.design for r in results]))
+    return write_comparison(inputs(spec)[2], out)
 
 
 @pytest.fixture(scope="module")
@@ -73,13 +74,11 @@ def three():
 
 @pytest.fixture(scope="module")
 def comparison(three, tmp_path_factory):
-    inst, results, table = three
-    return write_comparison(table, [r.to_dict() for r in results], tmp_path_factory.mktemp("c") / "three-compare",
-                            settings=design_settings(inst, [r.design for r in results]))
+    return write_comparison(three[2], tmp_path_factory.mktemp("c") / "three-compare")
 
 
 def test_row_columns_are_the_comparison_table_without_timings():
-    assert ROW_COLUMNS == [c for c in COMPARISON_COLUMNS if c != "solve_seconds"]
+    assert list(optimizer.compare(THREE).reset_index().columns) == ROW_COLUMNS + ["solve_seconds"]
 
 
 def test_directory_holds_the_comparison_and_every_designs_report(three, comparison):
@@ -89,7 +88,7 @@ def test_directory_holds_the_comparison_and_every_designs_report(three, comparis
     assert sorted(p.name for p in (comparison / "designs").iterdir()) == sorted(r.design for r in results)
     for r in results:
         # the full single-design report, exactly as `solve --out` writes it (marker included)
-        report = {MARKER: marker_bytes("report"), **render(r.to_dict())}
+        report = {MARKER: marker_bytes("report"), **render(r.plan)}
         want = {f"designs/{r.design}/{name}": data for name, data in report.items()}
         assert {k: v for k, v in got.items() if k.startswith(f"designs/{r.design}/")} == want
 
@@ -129,7 +128,7 @@ def test_json_rows_are_the_compare_rows_without_timings(comparison):
     assert [r["design"] for r in rows] == list(want.index)
     for row in rows:
         assert list(row) == ROW_COLUMNS
-        for key in ROW_COLUMNS:
+        for key in ROW_COLUMNS[1:]:
             expected = want.loc[row["design"], key]
             assert row[key] == (pytest.approx(expected) if isinstance(row[key], float) else expected), key
 
@@ -219,35 +218,33 @@ def test_safety_checks(comparison, tmp_path, three):
     inst, results, table = three
     docs = [r.to_dict() for r in results]
     # a single-design report is not a comparison directory, nor the reverse
-    single = write_report(docs[0], tmp_path / "single")
+    single = write_report(results[0].plan, tmp_path / "single")
     with pytest.raises(InputError, match="no comparison.json|does not write"):
-        write_comparison(table, docs, single)
+        write_comparison(table, single)
     with pytest.raises(InputError, match="does not look like a consortium report"):
         write_report(docs[0], comparison)
     # something foreign inside designs/ is refused too
-    copy = write_comparison(table, docs, tmp_path / "copy")
+    copy = write_comparison(table, tmp_path / "copy")
     (copy / "designs" / "stray.txt").write_text("x")
     with pytest.raises(InputError, match="stray.txt"):
         check_comparison_dir(copy)
     (copy / "designs" / "stray.txt").unlink()
     (copy / "designs" / "ab" / "mine.txt").write_text("x")
     with pytest.raises(InputError, match="mine.txt"):
-        write_comparison(table, docs, copy)
+        write_comparison(table, copy)
     assert (copy / "designs" / "ab" / "mine.txt").exists()
     a_file = tmp_path / "file"
     a_file.write_text("x")
     with pytest.raises(InputError, match="not a directory"):
-        write_comparison(table, docs, a_file)
-    # rows and results must match
-    with pytest.raises(InputError, match="same order"):
-        write_comparison(table, docs[::-1], tmp_path / "never")
-    assert not (tmp_path / "never").exists()
+        write_comparison(table, a_file)
+    # rows and plans must match
+    with pytest.raises(ValueError, match="same order"):
+        Comparison(instance=table.instance, rows=table.rows, plans=table.plans[::-1])
 
 
 def test_failed_render_leaves_the_old_comparison_untouched(three, comparison, tmp_path, monkeypatch):
     inst, results, table = three
-    docs = [r.to_dict() for r in results]
-    out = write_comparison(table, docs, tmp_path / "cmp")
+    out = write_comparison(table, tmp_path / "cmp")
     before = files(out)
 
     def boom(*a, **k):
@@ -255,14 +252,14 @@ def test_failed_render_leaves_the_old_comparison_untouched(three, comparison, tm
 
     monkeypatch.setattr(charts, "compute_by_design_chart", boom)
     with pytest.raises(RuntimeError, match="chart failed"):
-        write_comparison(table, [{**d, "instance": "other"} for d in docs], out)
+        write_comparison(table.model_copy(update={"instance": "other"}), out)
     assert files(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]   # no temporary directory left behind
 
     monkeypatch.undo()
     monkeypatch.setattr(charts, "silo_chart", boom)                 # a design's report failing
     with pytest.raises(RuntimeError, match="chart failed"):
-        write_comparison(table, docs, tmp_path / "new")
+        write_comparison(table, tmp_path / "new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]
 
 

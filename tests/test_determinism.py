@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 import optimizer
-from optimizer.report import render
+from optimizer.report.plan import render
 
 INSTANCES = sorted((Path(__file__).resolve().parents[1] / "instances").glob("*.yaml"))
-PLAN_FILES = ("runs.csv", "adoptions.csv", "members.csv", "workstreams.csv", "fleets.csv", "allocation.svg")
+PLAN_FILES = ("runs.csv", "adoptions.csv", "members.csv", "workstreams.csv", "fleets.csv", "who-runs-what.svg")
 SETTINGS = [{"threads": 1}, {"threads": 2}, {"random_seed": 1}, {"random_seed": 2}]
 
 

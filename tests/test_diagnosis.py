@@ -20,7 +20,7 @@ DATA = Path(__file__).parent / "data"
 
 
 def findings(result):
-    return [(f["kind"], f["member"], f["workstream"], f["resource"], f["amount"]) for f in result.diagnosis]
+    return [(f.kind, f.member, f.workstream, f.resource, f.amount) for f in result.diagnosis]
 
 
 def test_shipped_infeasible_instance_names_both_faults():
@@ -33,7 +33,7 @@ def test_shipped_infeasible_instance_names_both_faults():
         ("no_runner", "h100-lab", "moe-rl-recipe", "H100", 256.0),
         ("budget", "tiny-lab", None, "budget", 3000.0),
     ]
-    assert "largest such fleet is 256" in r.diagnosis[0]["message"]
+    assert "largest such fleet is 256" in r.diagnosis[0].message
 
 
 def test_each_fix_leaves_the_other_fault():
@@ -71,7 +71,7 @@ def test_elastic_capacity_shortfall():
                         "y": {"compute": 60, "accelerators": ["H100"]}}})
     assert r.status == "infeasible"
     assert findings(r) == [("capacity", "a", None, "H100", 40.0)]
-    assert "0.4 more H100" in r.diagnosis[0]["message"]
+    assert "0.4 more H100" in r.diagnosis[0].message
 
 
 def test_replicas_above_able_members():

@@ -39,7 +39,7 @@ def test_two_labs_share_one_run():
     assert r.duplicated_compute == 0
     assert len(r.runs) == 1 and len(r.adoptions) == 1
     # 8 rows of the model, plus the level row holding compute at its optimum while money is minimised
-    assert r.model_size == {"variables": 4, "constraints": 9}
+    assert r.model == {"variables": 4, "constraints": 9}
     # a and b are interchangeable: the other plan swaps who runs and who adopts
     assert r.unique is False
     (runner,) = r.runs.member

@@ -13,7 +13,11 @@ import yaml
 import optimizer
 from optimizer import InputError
 from optimizer.cli import main
-from optimizer.report import MARKER, charts, default_out_dir, load_result_json, slugify, write_report
+from optimizer.instance import slugify
+from optimizer.report import MARKER, charts
+from optimizer.report.plan import KIND, load_result_json
+
+write_report, default_out_dir = KIND.write, KIND.default_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCES = sorted((ROOT / "instances").glob("*.yaml"))
@@ -45,7 +49,7 @@ DOCUMENTED = {
     "fleets.csv": ["member", "accelerator", "capacity_accelerator-hours", "used_accelerator-hours",
                    "utilisation_fraction", "binding"],
 }
-CHART_FILES = {"allocation.svg", "utilisation.svg", "silo-vs-consortium.svg"}
+CHART_FILES = {"who-runs-what.svg", "utilisation.svg", "silo-vs-consortium.svg"}
 REPORT_FILES = {MARKER, "report.md", "report.html", "result.json", *DOCUMENTED} | CHART_FILES
 
 
@@ -310,4 +314,4 @@ def test_other_statuses_render(two_labs, tmp_path, status, gap, banner, text):
     out = write_report(doc, tmp_path / status)
     md = (out / "report.md").read_text()
     assert banner in md and text in md
-    assert ("allocation.svg" in set(files(out))) == (status == "feasible")
+    assert ("who-runs-what.svg" in set(files(out))) == (status == "feasible")

@@ -24,14 +24,18 @@ import yaml
 import optimizer
 from optimizer import InputError
 from optimizer.allocation import allocate
-from optimizer.api import comparison_table, solve_designs
+from optimizer.api import comparison_of, solve_designs
 from optimizer.cli import main
-from optimizer.report import (MARKER, REPORT_FILES, check_comparison_dir, check_out_dir, marker_bytes, render,
-                              replace_dir, write_allocation_report, write_comparison, write_report,
-                              write_sweep_report)
+from optimizer.report import MARKER, kind, marker_bytes
+from optimizer.report.plan import render
 from optimizer import safeio
+from optimizer.safeio import replace_dir
 from optimizer.report.csvs import csv_bytes
 from optimizer.sweep import sweep
+
+PLAN, COMPARISON = kind("plan"), kind("comparison")
+write_report, check_out_dir, REPORT_FILES = PLAN.write, PLAN.check_dir, PLAN.files
+write_comparison, check_comparison_dir = COMPARISON.write, COMPARISON.check_dir
 
 TWO = {
     "name": "Two renting labs",
@@ -329,7 +333,7 @@ def test_formulas_are_inert_in_comparison_allocation_and_sweep_csvs(tmp_path):
     spec = {**EVIL, "designs": {"=HYPERLINK(\"http://x\")": {"adoption_factor": 2}}}
     inst = optimizer.load_instance(spec)
     results = solve_designs(inst)
-    out = write_comparison(comparison_table(results, 2), [r.to_dict() for r in results], tmp_path / "cmp")
+    out = write_comparison(comparison_of(inst, results), tmp_path / "cmp")
     designs = [r[0] for r in cells((out / "comparison.csv").read_bytes())[1:]]
     assert designs == ["consortium", "silo", "'=HYPERLINK(\"http://x\")"]
     assert_inert((out / "comparison.csv").read_bytes(), "comparison.csv")

@@ -1,6 +1,6 @@
 """The report's charts: one style, matplotlib's object API on the Agg canvas, deterministic SVG.
 
-Every chart function takes the result dict (see :mod:`optimizer.report.resultdoc`) and returns
+Every chart function takes a typed result (a :class:`~optimizer.results.Plan`, comparison rows) and returns
 an SVG document as text, or ``None`` when there is nothing to draw (no plan). The same input
 gives byte-identical SVG: fixed ``svg.hashsalt`` (clip-path and marker ids), text kept as
 text (``svg.fonttype: none``, so nothing depends on glyph caching), no date or creator in
@@ -12,7 +12,6 @@ rendering a report never touches the caller's global backend or figure registry.
 from __future__ import annotations
 
 import io
-import re
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -21,7 +20,8 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from ..status import has_plan
+from ..comparison import ComparisonRow
+from ..results import Plan
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies and in print.
 BLUE, ORANGE, SKY, GREEN, YELLOW, VERMILION, PURPLE = (
@@ -99,35 +99,16 @@ def compact(x: float) -> str:
     return f"{x:.3g}" if a < 100 else f"{x:,.0f}"
 
 
-def _plan_workstreams(doc: dict) -> list[str]:
-    """Workstreams someone needs, runs or adopts, in the instance's order."""
-    rows = doc.get("workstreams") or []
-    present = {r["workstream"] for r in rows} | {r["workstream"] for r in doc["runs"]} | {
-        r["workstream"] for r in doc["adoptions"]}
-    order = list(doc.get("workstream_ids") or [])
-    order += [r["workstream"] for r in rows if r["workstream"] not in order]
-    return [w for w in order if w in present]
-
-
-def _members(doc: dict) -> list[str]:
-    ids = list(doc.get("member_ids") or [])
-    return ids + [m["member"] for m in doc["members"] if m["member"] not in ids]
-
-
-def solved(doc: dict) -> bool:
-    return has_plan(doc.get("status"))
-
-
 # ---------------------------------------------------------------------------------------------
-def allocation_chart(doc: dict) -> str | None:
+def who_runs_what_chart(p: Plan) -> str | None:
     """Member x workstream map: runs it (with the accelerator), adopts it, or neither."""
-    if not solved(doc):
+    if not p.planned:
         return None
-    members, works = _members(doc), _plan_workstreams(doc)
+    members, works = p.member_order, p.plan_workstreams
     if not members or not works:
         return None
-    runs = {(r["member"], r["workstream"]): r["accelerator"] for r in doc["runs"]}
-    gets = {(a["member"], a["workstream"]) for a in doc["adoptions"]}
+    runs = {(r.member, r.workstream): r.accelerator for r in p.runs}
+    gets = {(a.member, a.workstream) for a in p.adoptions}
     grid = [[2 if (i, w) in runs else 1 if (i, w) in gets else 0 for w in works] for i in members]
     width = min(16.0, max(7.0, 2.4 + 0.62 * len(works)))
     height = min(14.0, 1.9 + 0.36 * len(members) + 0.06 * max(len(w) for w in works))
@@ -158,20 +139,18 @@ def allocation_chart(doc: dict) -> str | None:
         return svg_text(fig)
 
 
-def utilisation_chart(doc: dict) -> str | None:
+def utilisation_chart(p: Plan) -> str | None:
     """Per member: share of the budget spent and of each owned fleet's hours used."""
-    if not solved(doc):
+    if not p.planned:
         return None
-    members = _members(doc)
+    members = p.member_order
     if not members:
         return None
-    recs = {m["member"]: m for m in doc["members"]}
-    owned: dict[str, list[tuple[str, float | None]]] = {}
-    for f in doc.get("fleets") or []:
-        owned.setdefault(f["member"], []).append((f["accelerator"], f.get("utilisation")))
+    recs = {m.member: m for m in p.members}
+    owned = {i: [(f.accelerator, f.utilisation) for f in fl] for i, fl in p.fleets_of.items()}
     types = list(dict.fromkeys(h for fl in owned.values() for h, _ in fl))
     colour = {h: FLEET_COLOURS[k % len(FLEET_COLOURS)] for k, h in enumerate(types)}
-    bars = {i: [("budget", recs.get(i, {}).get("budget_utilisation"), BUDGET)]
+    bars = {i: [("budget", recs[i].budget_utilisation if i in recs else None, BUDGET)]
             + [(h, u, colour[h]) for h, u in owned.get(i, [])] for i in members}
     k_max = max(len(b) for b in bars.values())
     step = 0.8 / k_max
@@ -185,7 +164,7 @@ def utilisation_chart(doc: dict) -> str | None:
             for k, (what, v, c) in enumerate(group):
                 y = row + (k - (len(group) - 1) / 2) * step
                 if v is None:
-                    note = "no budget" if what == "budget" and not recs.get(i, {}).get("budget") else "n/a"
+                    note = "no budget" if what == "budget" and not (i in recs and recs[i].budget) else "n/a"
                     ax.text(top * 0.005, y, note, va="center", fontsize=7.5, color=MUTED)
                     continue
                 ax.barh(y, v * 100, height=step * 0.86, color=c)
@@ -207,17 +186,14 @@ def utilisation_chart(doc: dict) -> str | None:
         return svg_text(fig)
 
 
-def silo_chart(doc: dict) -> str | None:
+def silo_chart(p: Plan) -> str | None:
     """Silo compute against the consortium's, split into first runs, duplicate runs and
     adoption, with the avoided duplication marked between the two."""
-    if not solved(doc) or doc.get("total_compute") is None:
+    if p.first_run_compute is None:
         return None
-    cu = (doc.get("units") or {}).get("compute") or "compute units"
-    total = doc["total_compute"]
-    adoption = doc.get("adoption_compute") or 0.0
-    dup = doc.get("duplicated_compute") or 0.0
-    first = max(total - adoption - dup, 0.0)
-    silo = doc.get("silo_compute")
+    cu = p.compute_unit
+    total, first, silo = p.total_compute, p.first_run_compute, p.silo_compute
+    adoption, dup = p.adoption_compute or 0.0, p.duplicated_compute or 0.0
     top = max(total, silo or 0.0)
     with new_figure(8.6, 4.2) as fig:
         ax = fig.add_subplot()
@@ -263,22 +239,22 @@ def silo_chart(doc: dict) -> str | None:
         return svg_text(fig)
 
 
-def compute_by_design_chart(rows: list[dict], compute_unit: str | None = None) -> str | None:
+def compute_by_design_chart(rows: list[ComparisonRow], compute_unit: str | None = None) -> str | None:
     """Comparison of designs: per design, its silo reference (the design's members each alone)
     next to its total compute split into first runs, second and later runs and adoption, the
     compute saved against the silo hatched. ``rows`` are comparison rows (see
     :mod:`optimizer.report.comparison`), drawn top to bottom in their order."""
-    if not rows or not any(solved(r) or r.get("silo_compute") is not None for r in rows):
+    if not rows or not any(r.planned or r.silo_compute is not None for r in rows):
         return None
     cu = compute_unit or "compute units"
     n = len(rows)
-    top = max([r.get("total_compute") or 0.0 for r in rows if solved(r)]
-              + [r.get("silo_compute") or 0.0 for r in rows] + [0.0]) or 1.0
+    top = max([r.total_compute or 0.0 for r in rows if r.planned]
+              + [r.silo_compute or 0.0 for r in rows] + [0.0]) or 1.0
     h = 0.36                                            # bar thickness; silo above, design below
     with new_figure(10.0, 1.7 + 0.72 * n) as fig:
         ax = fig.add_subplot()
         for y, r in enumerate(rows):
-            silo, total = r.get("silo_compute"), r.get("total_compute")
+            silo, total = r.silo_compute, r.total_compute
             ys, yd = y - h / 2 - 0.02, y + h / 2 + 0.02
             if silo is not None:
                 ax.barh(ys, silo, height=h, color=SILO)
@@ -286,16 +262,14 @@ def compute_by_design_chart(rows: list[dict], compute_unit: str | None = None) -
             else:
                 ax.text(top * 0.005, ys, "silo n/a: a member cannot meet its needs alone", va="center",
                         fontsize=8, color=MUTED)
-            if not solved(r) or total is None:
-                word = "infeasible" if r.get("status") == "infeasible" else "no solution within the limits"
+            if r.first_run_compute is None:
+                word = "infeasible" if r.status == "infeasible" else "no solution within the limits"
                 ax.text(top * 0.005, yd, f"{word}: no plan", va="center", fontsize=8.5, color=VERMILION,
                         fontweight="bold")
                 continue
-            adoption = r.get("adoption_compute") or 0.0
-            dup = r.get("duplicated_compute") or 0.0
+            adoption, dup = r.adoption_compute or 0.0, r.duplicated_compute or 0.0
             left = 0.0
-            for value, c in ((max(total - adoption - dup, 0.0), FIRST_RUNS), (dup, DUPLICATE_RUNS),
-                             (adoption, ADOPTION)):
+            for value, c in ((r.first_run_compute, FIRST_RUNS), (dup, DUPLICATE_RUNS), (adoption, ADOPTION)):
                 if value > 0:
                     ax.barh(yd, value, left=left, height=h, color=c)
                     left += value
@@ -312,7 +286,7 @@ def compute_by_design_chart(rows: list[dict], compute_unit: str | None = None) -
             elif silo is not None:
                 label += "  ·  same as silo"
             ax.text(end + top * 0.01, yd, label, va="center", fontsize=8.5, color=INK, fontweight="bold")
-        ax.set_yticks(range(n), [str(r["design"]) for r in rows])
+        ax.set_yticks(range(n), [r.design for r in rows])
         ax.set_ylim(n - 0.45, -0.55)
         ax.set_xlim(0, top * 1.32)
         ax.xaxis.set_major_formatter(lambda x, _pos: compact(x) if x else "0")
@@ -330,10 +304,10 @@ def compute_by_design_chart(rows: list[dict], compute_unit: str | None = None) -
         return svg_text(fig)
 
 
-# name: (function, alt text, caption)
-CHARTS = {
-    "allocation": (
-        allocation_chart, "Allocation map: who runs and who adopts each workstream",
+# file name (without .svg): (function, alt text, caption)
+PLAN_CHARTS = {
+    "who-runs-what": (
+        who_runs_what_chart, "Allocation map: who runs and who adopts each workstream",
         "Rows are members, columns the workstreams in the plan. Blue: the member runs it (on the "
         "accelerator named in the cell); orange: it adopts the published result; grey: neither."),
     "utilisation": (
@@ -347,37 +321,12 @@ CHARTS = {
 }
 
 
-def render_all(doc: dict) -> dict[str, str]:
-    """{chart name: SVG text} for every chart there is something to draw for.
+def render_plan_charts(p: Plan) -> dict[str, str]:
+    """{chart name: SVG text} for every plan chart there is something to draw for.
 
     Looked up through the module at call time so tests can monkeypatch a chart function.
     """
     import sys
     mod = sys.modules[__name__]
-    out = {}
-    for name, (fn, _alt, _caption) in CHARTS.items():
-        svg = getattr(mod, fn.__name__)(doc)
-        if svg is not None:
-            out[name] = svg
-    return out
-
-
-_ID = re.compile(r'\bid="([^"]+)"')
-
-
-def inline_svg(svg: str, prefix: str, label: str) -> str:
-    """An SVG document made fit to sit inside HTML: no XML prolog, DOCTYPE, metadata or
-    namespace declarations (so no URLs at all), ids prefixed to stay unique in the page,
-    ``xlink:href`` as plain ``href``, and an accessible label."""
-    from html import escape
-    svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
-    svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg, flags=re.S)
-    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
-    svg = re.sub(r'\s*<style type="text/css">.*?</style>', "", svg, flags=re.S)
-    svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
-    svg = svg.replace("xlink:href=", "href=")
-    svg = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', svg)
-    svg = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{prefix}-{m.group(1)})", svg)
-    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', svg)
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" class="chart" ', 1)
-    return svg.strip()
+    drawn = {name: getattr(mod, fn.__name__)(p) for name, (fn, _alt, _caption) in PLAN_CHARTS.items()}
+    return {name: svg for name, svg in drawn.items() if svg is not None}

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Iterable, Union
 
-from .charts import inline_svg
 
 
 @dataclass(frozen=True)
@@ -261,3 +261,23 @@ def render_html(page: Page) -> str:
     return _template().render(title=title, kind=page.kind, css=Markup(_css()), blocks=page.blocks,
                               headings=[b for b in page.blocks if isinstance(b, Heading)], svgs=svgs,
                               footer=page.footer)
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def inline_svg(svg: str, prefix: str, label: str) -> str:
+    """An SVG document made fit to sit inside HTML: no XML prolog, DOCTYPE, metadata or
+    namespace declarations (so no URLs at all), ids prefixed to stay unique in the page,
+    ``xlink:href`` as plain ``href``, and an accessible label."""
+    svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
+    svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg, flags=re.S)
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = re.sub(r'\s*<style type="text/css">.*?</style>', "", svg, flags=re.S)
+    svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
+    svg = svg.replace("xlink:href=", "href=")
+    svg = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    svg = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{prefix}-{m.group(1)})", svg)
+    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', svg)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" class="chart" ', 1)
+    return svg.strip()

@@ -1,0 +1,123 @@
+"""The typed result of comparing designs: one :class:`ComparisonRow` per design, computed from
+its :class:`~optimizer.results.Plan` alone, and the :class:`Comparison` that holds rows and plans
+together (what ``consortium compare`` prints and its report renders)."""
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+import pandas as pd
+from pydantic import BaseModel, model_validator
+
+from .records import Count, Flag, Number, Record, Text
+from .results import Plan
+from .status import Status, has_plan
+
+
+class ComparisonRow(Record):
+    """One design's figures side by side with the others' (comparison.json holds these)."""
+
+    design: Text
+    status: Status
+    total_compute: Number | None
+    total_money: Number | None
+    unique: Flag | None
+    duplicated_compute: Number | None
+    adoption_compute: Number | None
+    silo_compute: Number | None
+    savings: Number | None
+    savings_pct: Number | None
+    members_met: Count
+    members_total: Count
+    max_budget_utilisation: Number | None
+    max_budget_member: Text | None
+    mip_gap: Number | None
+
+    @classmethod
+    def of(cls, plan: Plan, members_total: int) -> "ComparisonRow":
+        top = plan.most_used_budget
+        share = plan.savings_share
+        return cls(design=plan.design, status=plan.status, total_compute=plan.total_compute,
+                   total_money=plan.total_money, unique=plan.unique, duplicated_compute=plan.duplicated_compute,
+                   adoption_compute=plan.adoption_compute, silo_compute=plan.silo_compute, savings=plan.savings,
+                   savings_pct=None if share is None else round(100 * share, 4),
+                   members_met=len(plan.members) if plan.planned else 0, members_total=members_total,
+                   max_budget_utilisation=None if top is None else top.budget_utilisation,
+                   max_budget_member=None if top is None else top.member, mip_gap=plan.mip_gap)
+
+    @property
+    def planned(self) -> bool:
+        return has_plan(self.status)
+
+    @property
+    def first_run_compute(self) -> float | None:
+        if not self.planned or self.total_compute is None:
+            return None
+        return max(self.total_compute - (self.duplicated_compute or 0.0) - (self.adoption_compute or 0.0), 0.0)
+
+
+ROW_COLUMNS = list(ComparisonRow.model_fields)
+
+
+class Comparison(BaseModel):
+    """Several designs of one instance: their rows, their plans (same order), what each design
+    changes (in words) and how long each took (never written to a file: it differs every run)."""
+
+    instance: str
+    rows: list[ComparisonRow]
+    plans: list[Plan]
+    settings: dict[str, str] = {}
+    solve_seconds: dict[str, float] = {}
+
+    @model_validator(mode="after")
+    def _plans_are_the_rows(self) -> "Comparison":
+        if [p.design for p in self.plans] != [r.design for r in self.rows]:
+            raise ValueError("comparison: the plans must be the rows' designs, in the same order: rows "
+                             f"{[r.design for r in self.rows]}, plans {[p.design for p in self.plans]}")
+        return self
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per design (the index), the row's figures as columns, then ``solve_seconds``."""
+        frame = pd.DataFrame([r.model_dump(mode="json") for r in self.rows], columns=ROW_COLUMNS)
+        frame["solve_seconds"] = [self.solve_seconds.get(r.design) for r in self.rows]
+        return frame.set_index("design")
+
+    @property
+    def units(self) -> dict[str, str]:
+        return dict(self.plans[0].units) if self.plans else {}
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        """The rows, as comparison.json and ``compare --json`` hold them."""
+        return [r.model_dump(mode="json") for r in self.rows]
+
+
+def describe_design(name: str, design: Any, members_total: int | None = None) -> str:
+    """What a design changes, in words: 'adoption costs x4', 'pooled funding', ...
+
+    ``design`` is an ``optimizer.schema.Design`` (anything with its attributes)."""
+    parts = []
+    if getattr(design, "sharing", "open") == "none":
+        parts.append("no sharing: every member meets its needs alone")
+    factor = getattr(design, "adoption_factor", 1.0)
+    if factor != 1:
+        parts.append(f"adoption costs ×{factor:g}")
+    members = getattr(design, "members", None)
+    if members is not None:
+        of = f" ({len(members)} of {members_total})" if members_total else ""
+        parts.append(f"members{of}: " + ", ".join(members))
+    if getattr(design, "funding", "lead") == "pooled":
+        parts.append("pooled funding")
+    for path, value in _flatten(getattr(design, "overrides", None) or {}):
+        parts.append(f"{path} = {json.dumps(value, ensure_ascii=False)}")
+    if not parts:
+        return "the instance as written: open sharing, lead funding"
+    return "; ".join(parts)
+
+
+def _flatten(d: Mapping, prefix: str = "") -> list[tuple[str, Any]]:
+    out = []
+    for k, v in d.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        out += _flatten(v, key) if isinstance(v, Mapping) and v else [(key, v)]
+    return out

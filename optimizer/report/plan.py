@@ -1,0 +1,407 @@
+"""The plan report of one design: what it says (blocks), its tidy CSVs, and its files.
+
+A pure function of a :class:`~optimizer.results.Plan` (``Result.plan``, or a result.json read
+back and checked by the same class), so ``consortium report result.json`` re-renders without
+solving. Every figure shown is a field or property of the plan: nothing is computed here.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError, Problem, UsageError
+from ..formatting import clean, num
+from ..status import Status as SolveStatus
+from ..records import problems
+from ..results import BINDING, PLAN_WORDS, Plan
+from ..yamlsource import format_path, parse_yaml, read_text
+from . import charts
+from .csvs import csv_bytes, unit_label
+from .kind import ReportKind
+from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, KeyValues, Mark, Page, Para, Status,
+                   Table, Title, file_list, gap_text, ids, joined, json_bytes, pct, units_text)
+
+FILES = [
+    ("report.html", "this report as one self-contained page (charts inline)"),
+    ("report.md", "this report in Markdown, charts as the SVG files beside it"),
+    ("result.json", "the full result object: spec figures, tables, binding constraints, provenance"),
+    ("runs.csv", "one row per run: member, workstream, accelerator, compute, cost"),
+    ("adoptions.csv", "one row per adoption: member, workstream, compute, cost"),
+    ("members.csv", "one row per member: budget, spending, utilisation, what it runs and adopts"),
+    ("workstreams.csv", "one row per workstream: who runs it on what, who adopts it, compute"),
+    ("fleets.csv", "one row per owned fleet type: capacity, hours used, utilisation"),
+]
+OBJECTIVE_WORDS = {"compute": "total R&D compute", "money": "total money spent"}
+MAX_RESULT_BYTES = 256 * 1024 * 1024  # a result of 200 members x 1,000 workstreams is ~60 MB
+
+
+# --- reading a result back ----------------------------------------------------------------------------
+def plan_of(doc: Any, file: str = "result", text: str | None = None) -> Plan:
+    """``doc`` as a Plan, or every problem that keeps it from being one, each at its key path (and
+    line and column, given the file's ``text``)."""
+    if isinstance(doc, Plan):
+        return doc
+    found = problems(Plan, doc)
+    if not found:
+        return Plan.model_validate(doc)
+    source = None
+    if text is not None:
+        try:
+            source = parse_yaml(text, file)[1]  # JSON is YAML: the same reader gives positions
+        except InputError:
+            source = None
+    if source is not None:
+        raise InputError([source.problem(path, message) for path, message in found])
+    lines = [f"{file}: {format_path(path)}: {message}" if path else f"{file}: {message}" for path, message in found]
+    if len(lines) > 1:
+        lines.append(f"{len(lines)} problems found")
+    raise UsageError("\n".join(lines))
+
+
+def load_result_json(path: str | Path) -> Plan:
+    """Read a result written by ``consortium solve --json`` or a report's ``result.json``."""
+    name = str(path)
+    text = read_text(path, MAX_RESULT_BYTES, what="a result JSON file")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(name, exc.lineno, exc.colno, "", f"invalid JSON: {exc.msg}")]) from None
+    except RecursionError:
+        raise InputError([Problem(name, 1, 1, "", "invalid JSON: nested too deeply")]) from None
+    return plan_of(doc, name, text)
+
+
+# --- what the page says ---------------------------------------------------------------------------------
+def objective_phrase(p: Plan) -> str:
+    """'proven minimal total R&D compute, then, among such plans, minimal total money spent'."""
+    words = [OBJECTIVE_WORDS.get(k, k) for k in p.order]
+    return "proven minimal " + words[0] + "".join(f", then, among such plans, minimal {w}" for w in words[1:])
+
+
+def uniqueness_phrase(unique: bool | None) -> str:
+    if unique is True:
+        return "No other plan reaches the same objective values: this plan is unique."
+    if unique is False:
+        return ("Other plans reach exactly the same objective values; this is one of them "
+                "(see \"Other optimal plans\").")
+    return "Whether other plans are as good was not checked."
+
+
+def _status(p: Plan) -> Status:
+    tol = (p.solver.get("options") or {}).get("mip_gap")
+    tol_text = f" (stopping gap {tol:g})" if isinstance(tol, (int, float)) and tol else ""
+    if p.status == "optimal":
+        return Status("ok", "OPTIMAL", f"Optimal plan: {objective_phrase(p)}; "
+                                       f"MIP gap {gap_text(p.mip_gap)}{tol_text}. {uniqueness_phrase(p.unique)}")
+    if p.status == "feasible":
+        return Status("warn", "FEASIBLE", f"Feasible plan, optimality not proven within the solver's "
+                                          f"limits: MIP gap {gap_text(p.mip_gap)}. A better plan may exist.")
+    if p.status == "infeasible":
+        return Status("bad", "INFEASIBLE", "No plan meets every member's needs within every budget and "
+                                           "fleet capacity. The tables below show the inputs only.")
+    if any(getattr(f, "kind", None) == "numerical" for f in p.diagnosis):
+        return Status("bad", "NO SOLUTION", "The solver returned a plan that breaks the contract (numerical "
+                                            "trouble), so none is reported; see the diagnosis.")
+    return Status("bad", "NO SOLUTION", "The solver's limits were reached before any plan was found. "
+                                        "Try a longer time limit.")
+
+
+def _headline(p: Plan) -> Figures:
+    cu, planned = p.compute_unit, p.planned
+    unit = lambda x, u=cu: u if x is not None else ""  # noqa: E731
+    items = [Figure("Total R&D compute", num(p.total_compute), unit(p.total_compute),
+                    "runs plus adoptions" if planned else "no plan", key=True)]
+    if p.silo_compute is None:
+        alone = ", ".join(p.standalone_infeasible)
+        items.append(Figure("Silo compute", "n/a", "", f"infeasible alone: {alone}" if alone else
+                            "each member meeting its needs alone"))
+    else:
+        items.append(Figure("Silo compute", num(p.silo_compute), cu, "each member meeting its needs alone"))
+    if p.savings is not None and p.silo_compute:
+        word = "Duplicated compute avoided" if p.savings >= 0 else "Extra compute vs silo"
+        items.append(Figure(word, num(abs(p.savings)), cu, f"{pct(abs(p.savings_share))} of silo compute", key=True))
+    else:
+        items.append(Figure("Duplicated compute avoided", "n/a", "", "needs both a plan and a silo baseline",
+                            key=True))
+    items += [Figure("Adoption compute", num(p.adoption_compute), unit(p.adoption_compute),
+                     "adopting published results"),
+              Figure("Duplicated compute", num(p.duplicated_compute), unit(p.duplicated_compute),
+                     "second and later runs of a workstream"),
+              Figure("Total money", num(p.total_money), unit(p.total_money, p.money_unit),
+                     "what the runs and adoptions cost" if planned else "no plan"),
+              Figure("Plan", PLAN_WORDS[p.unique], "", "other plans reach the same objectives" if p.unique is False
+                     else "among plans with these objective values" if planned else "no plan"),
+              Figure("Solver status", p.status, "", f"MIP gap {gap_text(p.mip_gap)}")]
+    return Figures(items)
+
+
+def _alternative(p: Plan) -> list[Block]:
+    """How another plan with the same objective values differs from the one reported."""
+    if not p.alternative or p.unique is not False:
+        return []
+    says = {"runs_added": "runs", "runs_removed": "does not run", "adoptions_added": "adopts",
+            "adoptions_removed": "does not adopt"}
+    items: list[Cell] = []
+    for key, verb in says.items():
+        for r in p.alternative.get(key) or []:
+            on = f" on {r['accelerator']}" if "accelerator" in r else ""
+            items.append([Mark(str(r.get("member")), "strong"), f" {verb} ", Mark(str(r.get("workstream")), "id"),
+                          on])
+    return [Heading("Other optimal plans", "alternatives"),
+            Para(["The objectives do not decide between this plan and at least one other. "
+                  "Here is how one such plan differs from the one reported; a tie-break that matters "
+                  "to the consortium (a price, an estimate, a design choice) can be written into the "
+                  "instance to decide it."]),
+            Bullets(items)]
+
+
+def _diagnosis(p: Plan) -> list[Block]:
+    if not p.diagnosis:
+        return []
+    items: list[Cell] = []
+    for d in p.diagnosis:
+        if isinstance(d, str):
+            items.append(d)
+            continue
+        rest = [f"{k}: {_plain(v)}" for k, v in sorted(d.model_dump().items()) if v is not None and k != "message"]
+        items.append([Mark(d.message, "strong"), " — " + "; ".join(rest)] if rest else d.message)
+    return [Heading("Diagnosis", "diagnosis"), Bullets(items)]
+
+
+def _plain(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (list, tuple)) and all(isinstance(x, (str, int, float)) for x in v):
+        return ", ".join(str(x) for x in v)
+    return json.dumps(v, sort_keys=True, ensure_ascii=False)
+
+
+def _members_table(p: Plan) -> Table:
+    pooled = any("paid_for_runs" in m.model_fields_set for m in p.members)
+    headers = [("Member", ""), ("Budget", p.money_unit), ("Spent", p.money_unit), ("Budget used", "")]
+    if pooled:
+        headers.append(("Paid for runs", p.money_unit))
+    headers += [("Fleet used", ""), ("Standalone compute", p.compute_unit), ("Runs (by accelerator)", ""),
+                ("Adopts", "")]
+    rows = []
+    for m in p.members:
+        i = m.member
+        badge: list[Cell] = [" ", Mark("binds", "bind")] if p.binds(i) else []
+        if not p.planned:
+            used: Cell = "n/a"
+        elif m.budget_utilisation is None:
+            used = [Mark("no budget", "muted")] + badge
+        else:
+            used = [pct(m.budget_utilisation)] + badge
+        fleet: Cell = "n/a"
+        if i in p.fleets_of and p.planned:
+            fleet = joined([[f"{f.accelerator} {pct(f.utilisation)}"]
+                            + ([" ", Mark("binds", "bind")] if p.binds(i, f.accelerator) else [])
+                            for f in p.fleets_of[i]])
+        elif p.planned:
+            fleet = Mark("rents", "muted")
+        alone: Cell = num(m.standalone_compute) if m.standalone_compute is not None else Mark("infeasible alone",
+                                                                                              "muted")
+        by_acc: dict[str, list[str]] = {}
+        for r in p.runs_of.get(i, []):
+            by_acc.setdefault(r.accelerator, []).append(r.workstream)
+        runs = joined([[Mark(f"{acc}:", "strong"), " ", *ids(ws)] for acc, ws in by_acc.items()])
+        gets = ids(a.workstream for a in p.adoptions_of.get(i, []))
+        row: list[Cell] = [i, num(m.budget), num(m.spent), used] + ([num(m.paid_for_runs)] if pooled else [])
+        none = "—" if p.planned else ""
+        rows.append(row + [fleet, alone, runs or none, gets or none])
+    n = len(headers)
+    return Table(headers, rows, numeric={1, 2, 3, 4, 6} if pooled else {1, 2, 3, 5}, empty="no members",
+                 wide={n - 2, n - 1}, nowrap={n - 4})
+
+
+def _workstreams_table(p: Plan) -> Table:
+    cu = p.compute_unit
+    headers = [("Workstream", ""), ("Needed by", ""), ("Run by (on)", ""), ("Adopted by", ""),
+               ("Runs / replicas", ""), ("Run compute", cu), ("Adoption compute", cu), ("Duplicated compute", cu)]
+    rows = []
+    for w in p.workstreams:
+        dup = w.duplicated_compute
+        name: Cell = w.workstream if not w.required else [w.workstream, " ", Mark("required", "muted")]
+        rows.append([name, ids(w.needed_by) or "—", ids(w.run_by) or "—", ids(w.adopted_by) or "—",
+                     f"{'' if w.runs is None else w.runs} / {'' if w.replicas is None else w.replicas}",
+                     num(w.run_compute), num(w.adoption_compute), Mark(num(dup), "strong") if dup else num(dup)])
+    empty = "no plan" if not p.planned else "no workstream is needed, run or adopted"
+    return Table(headers, rows, numeric={4, 5, 6, 7}, empty=empty, wide={1, 2, 3})
+
+
+def _binding(p: Plan) -> list[Block]:
+    if not p.planned:
+        return [Para(["No plan, so no budget or fleet capacity binds."])]
+    members = {m.member: m for m in p.members}
+    fleets = {(f.member, f.accelerator): f for f in p.fleets}
+    budgets: list[Cell] = [[Mark(i, "strong"), f": spends {num(members[i].spent)} of its {num(members[i].budget)} "
+                            f"{p.money_unit}"] for i in p.binding.budgets]
+    caps: list[Cell] = []
+    for k in p.binding.fleets:
+        f = fleets[(k.member, k.accelerator)]
+        caps.append([Mark(f"{k.member} {k.accelerator}", "strong"),
+                     f": uses {num(f.used_hours)} of {num(f.capacity_hours)} accelerator-hours"])
+    out: list[Block] = [Para([f"A budget or fleet capacity binds when at least {BINDING:.1%} of it is used; "
+                              "those are the limits that shape the plan."]),
+                        Para([Mark("Budgets that bind:", "strong"), " none" if not budgets else ""])]
+    out += [Bullets(budgets)] if budgets else []
+    out.append(Para([Mark("Fleet capacities that bind:", "strong"), " none" if not caps else ""]))
+    return out + ([Bullets(caps)] if caps else [])
+
+
+def options_text(options: dict) -> str:
+    if not options:
+        return "n/a"
+    return ", ".join(f"{k} = {'default' if v is None else v}" for k, v in sorted(options.items()))
+
+
+def _assumptions(p: Plan) -> KeyValues:
+    model = p.model
+    keys = [k for k in ("variables", "constraints") if k in model] + [
+        k for k in model if k not in ("variables", "constraints")]
+    return KeyValues([
+        ("Instance", p.instance),
+        ("Instance content hash", Mark(p.instance_hash or "n/a", "code")),
+        ("Design", p.design),
+        ("Units", units_text(p.units)),
+        ("Tool", f"consortium-optimizer {p.tool_version}"),
+        ("Solver", f"{p.solver.get('name', 'n/a')} {p.solver.get('version', '')}".strip()),
+        ("Solver options", options_text(p.solver.get("options") or {})),
+        ("Model size", ", ".join(f"{num(model[k])} {k}" for k in keys) if model else "n/a"),
+        ("Objective", ", then ".join(OBJECTIVE_WORDS.get(k, k) for k in p.order)
+         + " (lexicographic: each minimised among the plans that are best in the ones before)"),
+    ])
+
+
+def blocks(p: Plan, drawn: dict[str, str]) -> list[Block]:
+    """The report's blocks; ``drawn`` holds the charts there was something to draw for."""
+    out: list[Block] = [Title(p.instance, f"Consortium plan · design {p.design}"), _status(p),
+                        Heading("Headline", "headline"), _headline(p)]
+    if not p.planned:
+        out += _diagnosis(p)
+    if drawn:
+        out.append(Heading("Charts", "charts"))
+        out += [Chart(name, alt, caption) for name, (_, alt, caption) in charts.PLAN_CHARTS.items() if name in drawn]
+    out += [Heading("Members", "members"), _members_table(p), Heading("Workstreams", "workstreams"),
+            _workstreams_table(p), Heading("Binding budgets and fleet capacities", "binding"), *_binding(p)]
+    if p.planned:
+        out += _alternative(p) + _diagnosis(p)
+    return out + [Heading("Assumptions", "assumptions"), _assumptions(p), Heading("Files", "files"),
+                  file_list(FILES)]
+
+
+# --- the CSVs ---------------------------------------------------------------------------------------------
+def csv_tables(p: Plan) -> dict[str, pd.DataFrame]:
+    """runs, adoptions, members, workstreams and fleets as written: units in the column names."""
+    cu, money = unit_label(p.units.get("compute"), "compute-units"), unit_label(p.units.get("money"), "money")
+    frame = lambda rows, columns: pd.DataFrame(rows, columns=columns, dtype=object)  # noqa: E731
+    members = []
+    for m in p.members:
+        ran, got = p.runs_of.get(m.member, []), p.adoptions_of.get(m.member, [])
+        util = {f.accelerator: f.utilisation for f in p.fleets_of.get(m.member, [])}
+        members.append(
+            [m.member, "; ".join(p.needs.get(m.member, [])), m.budget, m.spent, m.budget_utilisation,
+             p.binds(m.member) if p.planned else None, m.paid_for_runs, m.standalone_compute,
+             _sum(r.compute for r in ran) if p.planned else None, _sum(a.compute for a in got) if p.planned else None,
+             "; ".join(r.workstream for r in ran), "; ".join(a.workstream for a in got)]
+            + [util.get(h) for h in p.fleet_types])
+    return {
+        "runs.csv": frame([[r.member, r.workstream, r.accelerator, r.compute, r.cost] for r in p.runs],
+                          ["member", "workstream", "accelerator", f"compute_{cu}", f"cost_{money}"]),
+        "adoptions.csv": frame([[a.member, a.workstream, a.compute, a.cost] for a in p.adoptions],
+                               ["member", "workstream", f"compute_{cu}", f"cost_{money}"]),
+        "members.csv": frame(members, ["member", "needs", f"budget_{money}", f"spent_{money}",
+                                       "budget_utilisation_fraction", "budget_binding", f"paid_for_runs_{money}",
+                                       f"standalone_compute_{cu}", f"run_compute_{cu}", f"adoption_compute_{cu}",
+                                       "runs", "adopts"]
+                             + [f"fleet_{h}_utilisation_fraction" for h in p.fleet_types]),
+        "workstreams.csv": frame(
+            [[w.workstream, "; ".join(w.needed_by), w.runs, w.replicas, w.required, "; ".join(w.run_by),
+              "; ".join(w.adopted_by), w.run_compute, w.adoption_compute, w.duplicated_compute]
+             for w in p.workstreams],
+            ["workstream", "needed_by", "runs", "replicas", "required", "run_by", "adopted_by",
+             f"run_compute_{cu}", f"adoption_compute_{cu}", f"duplicated_compute_{cu}"]),
+        "fleets.csv": frame(
+            [[f.member, f.accelerator, f.capacity_hours, f.used_hours, f.utilisation,
+              p.binds(f.member, f.accelerator)] for f in p.fleets] if p.planned else [],
+            ["member", "accelerator", "capacity_accelerator-hours", "used_accelerator-hours", "utilisation_fraction",
+             "binding"]),
+    }
+
+
+def _sum(values) -> float:
+    return clean(sum(values))
+
+
+# --- in the terminal ------------------------------------------------------------------------------------------
+def objectives_text(p: Plan) -> str:
+    """'compute 6,045,288 H100-hours, then money 11,141,473 USD' (the lexicographic order)."""
+    unit = {"compute": p.units.get("compute", ""), "money": p.units.get("money", "")}
+    return ", then ".join(f"{name} {num(value, unit.get(name, ''))}" for name, value in (p.objectives or {}).items())
+
+
+def uniqueness_text(unique: bool | None, alternative: dict | None) -> str:
+    if unique is None:
+        return "uniqueness not checked (or not settled within the limits)"
+    if unique:
+        return "unique: no other plan reaches these objective values"
+    moved = [f"{k['member']} runs {k['workstream']}" for k in (alternative or {}).get("runs_added", [])[:2]]
+    example = f" (e.g. one where {'; '.join(moved)})" if moved else ""
+    return f"one of several optimal plans{example}; see `alternative` in --json"
+
+
+def summary_text(p: Plan) -> str:
+    """What `consortium solve` prints."""
+    cu, mu = p.units.get("compute", ""), p.units.get("money", "")
+    lines = [f"{p.instance} — design {p.design}: {p.status}"
+             + (f" (gap {p.mip_gap:.2%})" if p.status == SolveStatus.FEASIBLE and p.mip_gap is not None else "")]
+    if p.planned:
+        lines += [f"  objectives          {objectives_text(p)}",
+                  f"  plan                {uniqueness_text(p.unique, p.alternative)}",
+                  f"  total R&D compute   {num(p.total_compute, cu)}",
+                  f"  total money         {num(p.total_money, mu)}"]
+        if p.silo_compute is not None:
+            share = f" ({p.savings_share:.1%})" if p.silo_compute else ""
+            lines += [f"  silo compute        {num(p.silo_compute, cu)}",
+                      f"  duplication avoided {num(p.savings, cu)}{share}"]
+        else:
+            lines.append("  silo compute        n/a (infeasible alone: " + ", ".join(p.standalone_infeasible) + ")")
+        lines += [f"  adoption compute    {num(p.adoption_compute, cu)}",
+                  f"  duplicated compute  {num(p.duplicated_compute, cu)} (second and later runs)", "",
+                  "  workstream: who runs it (on what) / who adopts it"]
+        ran = {w.workstream: w for w in p.workstreams}
+        for w in p.plan_workstreams:
+            row = ran.get(w)
+            if row is None or not (row.run_by or row.adopted_by):
+                continue
+            lines.append(f"    {w}: {', '.join(row.run_by) or '-'} / {', '.join(row.adopted_by) or '-'}")
+    elif p.status == SolveStatus.INFEASIBLE:
+        lines.append("  the plan cannot work:" if p.diagnosis else "  (no diagnosis available)")
+        lines += [f"  - {getattr(f, 'message', f)}" for f in p.diagnosis]
+    elif p.diagnosis:
+        lines += [f"  {getattr(f, 'message', f)}" for f in p.diagnosis]
+    else:
+        lines.append("  no plan found within the limits; raise --time-limit or relax --mip-gap")
+    return "\n".join(lines)
+
+
+# --- the files ----------------------------------------------------------------------------------------------
+def render(result: Any) -> dict[str, bytes]:
+    """{file name: content} of the report of ``result`` (a Plan, a Result or a result dict)."""
+    p = plan_of(getattr(result, "plan", result))
+    drawn = charts.render_plan_charts(p)
+    footer: list[Cell] = [f"Generated by consortium-optimizer {p.tool_version} from ", Mark("result.json", "code"),
+                          "; re-render with ", Mark("consortium report result.json --out DIR", "code"), "."]
+    files = {"result.json": json_bytes(p.to_dict(), sort_keys=True),
+             **Page(blocks(p, drawn), drawn, "consortium plan", footer).files("report")}
+    files.update({name: csv_bytes(df) for name, df in csv_tables(p).items()})
+    return files
+
+
+KIND = ReportKind("report", frozenset(["report.md", "report.html", "result.json", "runs.csv", "adoptions.csv",
+                                       "members.csv", "workstreams.csv", "fleets.csv"]
+                                      + [f"{name}.svg" for name in charts.PLAN_CHARTS]), render)

@@ -85,9 +85,12 @@ class WorkstreamRow(Record):
     required: Flag | None = None
 
 
-class FleetRow(Record):
+class FleetKey(Record):
     member: Text
     accelerator: Text
+
+
+class FleetRow(FleetKey):
     capacity_hours: Number | None
     used_hours: Number | None
     utilisation: Number | None
@@ -102,11 +105,6 @@ class DiagnosisRow(Record):
     resource: Text | None = None
     amount: Number | None = None
     unit: Text | None = None
-
-
-class FleetKey(Record):
-    member: Text
-    accelerator: Text
 
 
 class Binding(Record):
@@ -227,24 +225,18 @@ class Plan(Record):
 
     @cached_property
     def runs_of(self) -> dict[str, list[Run]]:
-        out: dict[str, list[Run]] = {i: [] for i in self.member_order}
-        for r in self.runs:
-            out.setdefault(r.member, []).append(r)
-        return out
+        """member -> its runs (every member, in order)."""
+        return _by_member(self.runs, self.member_order)
 
     @cached_property
     def adoptions_of(self) -> dict[str, list[Adoption]]:
-        out: dict[str, list[Adoption]] = {i: [] for i in self.member_order}
-        for a in self.adoptions:
-            out.setdefault(a.member, []).append(a)
-        return out
+        """member -> its adoptions (every member, in order)."""
+        return _by_member(self.adoptions, self.member_order)
 
     @cached_property
     def fleets_of(self) -> dict[str, list[FleetRow]]:
-        out: dict[str, list[FleetRow]] = {}
-        for f in self.fleets:
-            out.setdefault(f.member, []).append(f)
-        return out
+        """member -> its owned fleet types (only members that own one)."""
+        return _by_member(self.fleets, [])
 
     @property
     def fleet_types(self) -> list[str]:
@@ -259,6 +251,13 @@ class Plan(Record):
     def to_dict(self) -> dict[str, Any]:
         """The JSON result object (``solve --json``, result.json)."""
         return self.model_dump(mode="json")
+
+
+def _by_member(rows: list, members: list[str]) -> dict[str, list]:
+    out: dict[str, list] = {i: [] for i in members}
+    for r in rows:
+        out.setdefault(r.member, []).append(r)
+    return out
 
 
 # --- from a solve -------------------------------------------------------------------------------------

@@ -285,39 +285,16 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def sweep_text(sw) -> str:
-    cu = sw.units.get("compute", "")
-    s = sw.summary()
-    head = ["design", "infeasible", f"savings mean ({cu})", "P5", "P50", "P95", "base plan fits",
-            "base plan regret"]
-    rows = [head]
-    for r in s.itertuples(index=False):
-        rows.append([r.design, f"{r.infeasible_share:.0%}", fmt(r.savings_mean), fmt(r.savings_p5),
-                     fmt(r.savings_p50), fmt(r.savings_p95), f"{r.base_plan_feasible_share:.0%}",
-                     fmt(r.base_plan_regret_mean)])
-    lines = [f"{sw.instance}: {sw.inputs.shape[0]} samples (seed {sw.seed}) x {len(sw.designs)} designs, "
-             f"{sw.inputs.shape[1]} uncertain inputs"] + text_table(rows)
-    sens = sw.sensitivity().dropna()
-    if len(sens):
-        top = sens.reindex(sens.spearman_rho.abs().sort_values(ascending=False).index).head(5)
-        lines.append("inputs that move savings most (Spearman rank correlation):")
-        lines += [f"  {r.design}: {r.input} {r.spearman_rho:+.2f}" for r in top.itertuples()]
-    return "\n".join(lines)
-
-
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .sweep import sweep
     inst = load_instance(args.file)
     out_dir = _out_dir(args.out, "sweep", inst.slug)
     sw = sweep(inst, args.designs, samples=args.samples, seed=args.seed,
                executor=Executor(workers=args.workers, scheduler=args.scheduler), time_limit=args.time_limit)
-    if args.json:
-        emit(json_text(sw.to_dict()))
-    else:
-        emit(sweep_text(sw))
+    from .report.sweep import KIND, summary_text
+    emit(json_text(sw.to_dict()) if args.json else summary_text(sw))
     if out_dir is not None:
-        from .report.sweep import write_sweep_report
-        write_sweep_report(sw, out_dir)
+        KIND.write(sw, out_dir)
         note(f"report written to {out_dir}/", args.json)
     return EXIT_OK
 

@@ -5,46 +5,50 @@ what the *base plan* (the plan optimal at the distributions' modes) would cost u
 sample — or that it no longer fits. Samples are independent tasks handed to an
 :class:`~optimizer.execution.Executor` (local processes or a Dask cluster); results are
 gathered by sample index, so the same seed gives the same tables whatever ran them.
+:func:`sweep` returns a :class:`Sweep`, whose summary tables are computed once and read by
+the report (:mod:`optimizer.report.sweep`) and the command line alike.
 """
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.stats import spearmanr
 
 from . import solver
-from .api import variant_key, solver_options
+from .api import solver_options, variant_key
 from .check import violations
 from .execution import Executor, chunks
+from .formatting import clean
 from .instance import Instance, load_instance
-from .solver import PersistentProblem, SolverOptions
-from .formatting import clean as _clean
+from .records import Count, Number, Text
+from .solver import PersistentProblem, Solution, SolverOptions
+from .status import has_plan
 from .tables import ModelData, derive, silo_of
 from .uncertainty import Dimension, apply, centre, dimensions, draw
-from .status import has_plan
 
 OUTCOME_COLUMNS = ["sample", "design", "status", "total_compute", "silo_compute", "savings",
                    "duplicated_compute", "base_plan_feasible", "base_plan_compute", "plan"]
+BASE_COLUMNS = ["design", "status", "total_compute", "savings", "plan"]
+RUN_COUNT_COLUMNS = ["design", "member", "workstream", "runs"]
 
 
-def _plan_key(runs) -> str:
-    return ";".join(f"{i}/{w}/{o}" for i, w, o in sorted(runs))
-
-
+# --- one point of the uncertainty space -------------------------------------------------------
 _PROBLEMS: dict[tuple, PersistentProblem] = {}  # per worker process: built once, re-solved per sample
 
 
-def _persistent(inst: Instance, key: tuple, data: ModelData, options: SolverOptions,
-                plan: tuple | None = None) -> PersistentProblem:
+def solve_persistent(inst: Instance, key: tuple, data: ModelData, options: SolverOptions,
+                     plan: tuple | None = None) -> Solution:
+    """``data`` solved by this process's persistent model for ``key`` (built on first use, with
+    ``plan`` pinned if given): a sample changes numbers, never the model's structure."""
     k = (inst.content_hash, options) + key
     if k not in _PROBLEMS:
         _PROBLEMS[k] = PersistentProblem(data, options, plan)
-    return _PROBLEMS[k]
+    return _PROBLEMS[k].solve(data)
 
 
 def plan_fits(data: ModelData, runs, gets, check_pooled) -> bool:
@@ -59,22 +63,39 @@ def plan_fits(data: ModelData, runs, gets, check_pooled) -> bool:
     return not violations(data, runs, gets)
 
 
+def _plan_key(runs) -> str:
+    return ";".join(f"{i}/{w}/{o}" for i, w, o in sorted(runs))
+
+
+def plan_figures(data: ModelData, sol: Solution) -> dict[str, Any]:
+    """What a sweep records of one solve, a design's or its silo's: status, total compute, the
+    compute of second and later runs of a workstream, and the plan (no plan: no figures).
+    Unrounded: :func:`_solve_point` rounds once it knows what each figure is a difference of."""
+    if not has_plan(sol.status):
+        return {"status": sol.status, "total_compute": None, "duplicated_compute": None, "plan": ""}
+    by_w: dict[str, list[float]] = {}
+    for i, w, _ in sol.runs:
+        by_w.setdefault(w, []).append(data.compute[i, w])
+    return {"status": sol.status, "total_compute": data.plan_compute(sol.runs, sol.gets),
+            "duplicated_compute": sum(sum(v) - min(v) for v in by_w.values()), "plan": _plan_key(sol.runs)}
+
+
 def _silo(inst: Instance, key: tuple, data: ModelData, options: SolverOptions) -> float | None:
     """silo_compute of ``data``'s members at this sample: one joint solve of their independent
-    standalone problems (None when one of them cannot manage alone)."""
+    standalone problems (None when one of them cannot manage alone). The sweep's own path
+    beside :func:`optimizer.api.standalone_optima`: it re-solves a persistent model, and needs
+    only the total, not who fails alone."""
     needy = [i for i in data.members if data.needs[i]]  # the others spend nothing alone
     if not needy:
         return 0.0
     joint = silo_of(data, needy)
-    sol = _persistent(inst, ("silo", key), joint, options).solve(joint)
-    if has_plan(sol.status):
-        return math.fsum(data.compute[i, w] for i, w, _ in sol.runs)
-    return None  # some member cannot manage alone
+    return plan_figures(joint, solve_persistent(inst, ("silo", key), joint, options))["total_compute"]
 
 
 def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: np.ndarray,
                  options: SolverOptions, base_plans: dict[str, tuple] | None) -> list[dict]:
-    """Every design at one point of the uncertainty space."""
+    """Every design at one point of the uncertainty space: one outcome row each (with the
+    plan's runs and adoptions, for the run counts and the base plan)."""
     rows = []
     silo_by_variant: dict[tuple, float | None] = {}
     for d in designs:
@@ -84,25 +105,19 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
         if key not in silo_by_variant:
             silo_by_variant[key] = _silo(inst, key, data, options)
         silo = silo_by_variant[key]
-        sol = _persistent(inst, ("design", d), data, options).solve(data)
-        solved = has_plan(sol.status)
-        total = data.plan_compute(sol.runs, sol.gets) if solved else None
-        by_w: dict[str, list[float]] = {}
-        for i, w, _ in sol.runs:
-            by_w.setdefault(w, []).append(data.compute[i, w])
-        row = {"design": d, "status": sol.status, "total_compute": total, "silo_compute": silo,
-               "savings": None if total is None or silo is None else silo - total,
-               "duplicated_compute": sum(sum(v) - min(v) for v in by_w.values()) if solved else None,
-               "plan": _plan_key(sol.runs) if solved else "", "runs": sol.runs, "gets": sol.gets}
+        sol = solve_persistent(inst, ("design", d), data, options)
+        row = {"design": d, **plan_figures(data, sol), "silo_compute": silo, "runs": sol.runs, "gets": sol.gets}
+        total = row["total_compute"]
+        row["savings"] = None if total is None or silo is None else silo - total
         if base_plans is not None:
             base_runs, base_gets = base_plans[d]
-            pinned = lambda dd: _persistent(inst, ("plan", d), dd, options, (base_runs, base_gets)).solve(dd)  # noqa: E731
+            pinned = lambda dd: solve_persistent(inst, ("plan", d), dd, options, (base_runs, base_gets))  # noqa: E731
             ok = base_runs is not None and plan_fits(data, base_runs, base_gets, pinned)
             row["base_plan_feasible"] = ok
             row["base_plan_compute"] = data.plan_compute(base_runs, base_gets) if ok else None
         like = {"savings": silo, "duplicated_compute": total}  # differences carry their operands' noise
         for k in ("total_compute", "silo_compute", "savings", "duplicated_compute", "base_plan_compute"):
-            row[k] = _clean(row.get(k), like=like.get(k))
+            row[k] = clean(row.get(k), like=like.get(k))
         rows.append(row)
     return rows
 
@@ -119,25 +134,58 @@ def _sample_task(task: tuple) -> tuple[list[dict], float, float]:
     return rows, time.perf_counter() - t0, solver.TIMINGS["highs"] - h0
 
 
-@dataclass
-class Sweep:
-    instance: str
-    designs: list[str]
-    seed: int
-    inputs: pd.DataFrame  # one row per sample: the multipliers, one column per dimension
-    outcomes: pd.DataFrame  # one row per (sample, design)
-    base: pd.DataFrame  # one row per design: the plan at the modes
-    run_counts: pd.DataFrame  # (design, member, workstream, runs): samples in which member runs it
-    wall_seconds: float = 0.0
-    highs_seconds: float = 0.0
-    workers: int = 1
-    units: dict[str, str] = field(default_factory=dict)
+# --- the result ---------------------------------------------------------------------------------
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table as JSON-ready records: pandas' missing value (NaN) as None."""
+    return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+            for r in df.to_dict("records")]
 
+
+class Sweep(BaseModel):
+    """A sweep's samples and outcomes, and the tables summarising them (each computed once, on
+    first use; treat the DataFrames as read-only). Timings (``wall_seconds``, ``highs_seconds``,
+    ``workers``) are not results: they reach no file."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True, extra="forbid")
+
+    instance: Text
+    designs: list[Text] = Field(min_length=1)
+    seed: Count
+    inputs: pd.DataFrame  # index: sample; one column per uncertain input, the multiplier drawn
+    outcomes: pd.DataFrame  # one row per (sample, design): OUTCOME_COLUMNS
+    base: pd.DataFrame  # one row per design, the plan at the modes: BASE_COLUMNS
+    run_counts: pd.DataFrame  # RUN_COUNT_COLUMNS: samples in which member runs workstream
+    wall_seconds: Number = 0.0
+    highs_seconds: Number = 0.0
+    workers: Count = 1
+    units: dict[Text, Text] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _tables_have_their_columns(self) -> Sweep:
+        for name, df, columns in (("outcomes", self.outcomes, OUTCOME_COLUMNS), ("base", self.base, BASE_COLUMNS),
+                                  ("run_counts", self.run_counts, RUN_COUNT_COLUMNS)):
+            if list(df.columns) != columns:
+                raise ValueError(f"Sweep.{name}: expected the columns {columns}, got {list(df.columns)}")
+        if self.inputs.index.name != "sample":
+            raise ValueError("Sweep.inputs: expected an index named 'sample'")
+        if not set(self.outcomes.design) <= set(self.designs):
+            raise ValueError("Sweep.outcomes: a design that is not in Sweep.designs")
+        return self
+
+    @property
+    def samples(self) -> int:
+        return int(self.inputs.shape[0])
+
+    def outcomes_of(self, design: str) -> pd.DataFrame:
+        return self.outcomes[self.outcomes.design == design]
+
+    @cached_property
     def summary(self) -> pd.DataFrame:
-        """Per design: savings distribution, infeasibility and how the base plan holds up."""
+        """Per design (index and column ``design``): savings distribution, infeasibility and
+        how the base plan holds up."""
         rows = []
         for d in self.designs:
-            o = self.outcomes[self.outcomes.design == d]
+            o = self.outcomes_of(d)
             s = o.savings.dropna().astype(float)
             base_ok = o.base_plan_feasible.astype(bool)
             regret = (o.base_plan_compute - o.total_compute).dropna().astype(float)
@@ -159,12 +207,13 @@ class Sweep:
         table = pd.DataFrame(rows).set_index("design", drop=False)
         compute = [c for c in table.columns if c.startswith(("savings_", "total_", "base_plan_compute",
                                                                "base_plan_regret")) and c != "savings_samples"]
-        table[compute] = table[compute].map(_clean).astype(float)  # compute figures: drop float noise
+        table[compute] = table[compute].map(clean).astype(float)  # compute figures: drop float noise
         return table
 
+    @cached_property
     def beats(self) -> pd.DataFrame:
-        """P(row design needs strictly less total compute than column design), over samples
-        where both are solved (an infeasible design never beats a solved one)."""
+        """P(row design needs strictly less total compute than column design), over all samples
+        (a design with a plan beats one without; neither beats the other when both have none)."""
         wide = self.outcomes.pivot(index="sample", columns="design", values="total_compute")
         out = pd.DataFrame(index=self.designs, columns=self.designs, dtype=float)
         for a in self.designs:
@@ -174,11 +223,13 @@ class Sweep:
                 out.loc[a, b] = float(wins.mean())
         return out
 
+    @cached_property
     def sensitivity(self) -> pd.DataFrame:
-        """Spearman rank correlation of each uncertain input with each design's savings."""
+        """Spearman rank correlation of each uncertain input with each design's savings (NaN
+        where savings are defined in fewer than 3 samples or do not vary)."""
         rows = []
         for d in self.designs:
-            o = self.outcomes[self.outcomes.design == d].set_index("sample").savings.astype(float)
+            o = self.outcomes_of(d).set_index("sample").savings.astype(float)
             for col in self.inputs.columns:
                 x = self.inputs[col].reindex(o.index)
                 ok = o.notna() & x.notna()
@@ -186,11 +237,37 @@ class Sweep:
                 rows.append({"design": d, "input": col, "spearman_rho": float(rho)})
         return pd.DataFrame(rows)
 
+    @cached_property
+    def drivers(self) -> dict[str, list[tuple[str, float]]]:
+        """Per design, its inputs with a defined Spearman rho, largest |rho| first (ties in input
+        order); empty for a design whose savings do not vary."""
+        out: dict[str, list[tuple[str, float]]] = {d: [] for d in self.designs}
+        for d, name, rho in zip(self.sensitivity.design, self.sensitivity["input"], self.sensitivity.spearman_rho):
+            if not np.isnan(rho):
+                out[d].append((str(name), float(rho)))
+        return {d: sorted(pairs, key=lambda p: -abs(p[1])) for d, pairs in out.items()}
+
+    @cached_property
     def run_frequency(self) -> pd.DataFrame:
+        """``run_counts`` with ``share``: the fraction of all samples in which member runs workstream."""
         df = self.run_counts.copy()
-        n = self.inputs.shape[0]
-        df["share"] = df["runs"] / n if n else 0.0
+        df["share"] = df["runs"] / self.samples if self.samples else 0.0
         return df
+
+    @cached_property
+    def savings_by_design(self) -> dict[str, np.ndarray]:
+        """Per design, its savings in the samples where they are defined."""
+        return {d: self.outcomes_of(d).savings.dropna().astype(float).to_numpy() for d in self.designs}
+
+    @cached_property
+    def savings_positive_share(self) -> dict[str, float | None]:
+        """Per design, the share of samples with savings defined in which they are positive."""
+        return {d: float((s > 1e-9).mean()) if len(s) else None for d, s in self.savings_by_design.items()}
+
+    @cached_property
+    def planned_samples(self) -> dict[str, int]:
+        """Per design, the samples in which it has a plan."""
+        return {d: int(self.outcomes_of(d).status.map(has_plan).sum()) for d in self.designs}
 
     @property
     def overhead_share(self) -> float:
@@ -198,15 +275,23 @@ class Sweep:
         return 1 - self.highs_seconds / self.wall_seconds if self.wall_seconds else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        clean = lambda df: [{k: (None if isinstance(v, float) and np.isnan(v) else v)  # noqa: E731
-                             for k, v in r.items()} for r in df.to_dict("records")]
+        """The summaries as a JSON object (sweep.json, ``sweep --json``); nothing timed."""
         return {"instance": self.instance, "designs": self.designs, "seed": self.seed,
-                "samples": int(self.inputs.shape[0]), "inputs": list(self.inputs.columns),
-                "summary": clean(self.summary()),
-                "beats": {a: {b: float(self.beats().loc[a, b]) for b in self.designs} for a in self.designs},
-                "sensitivity": clean(self.sensitivity()),
-                "run_frequency": clean(self.run_frequency()),
-                "base": clean(self.base), "units": self.units}
+                "samples": self.samples, "inputs": list(self.inputs.columns),
+                "summary": records(self.summary),
+                "beats": {a: {b: float(self.beats.loc[a, b]) for b in self.designs} for a in self.designs},
+                "sensitivity": records(self.sensitivity),
+                "run_frequency": records(self.run_frequency),
+                "base": records(self.base), "units": self.units}
+
+
+def _run_counts(rows: list[dict]) -> pd.DataFrame:
+    counts: dict[tuple, int] = {}
+    for r in rows:
+        for i, w, _ in r["runs"]:
+            counts[r["design"], i, w] = counts.get((r["design"], i, w), 0) + 1
+    return pd.DataFrame([{"design": d, "member": i, "workstream": w, "runs": c}
+                         for (d, i, w), c in sorted(counts.items())], columns=RUN_COUNT_COLUMNS)
 
 
 def sweep(instance, designs: list[str] | None = None, *, samples: int = 100, seed: int = 0,
@@ -229,22 +314,12 @@ def sweep(instance, designs: list[str] | None = None, *, samples: int = 100, see
              for chunk in chunks([(k, list(points[k])) for k in range(samples)], size)]
     parts = executor.map(_sample_task, tasks, label="samples")
     rows = [r for part, _, _ in parts for r in part]
-    outcomes = pd.DataFrame(rows)
-    counts: dict[tuple, int] = {}
-    for r in rows:
-        for i, w, _ in r["runs"]:
-            counts[r["design"], i, w] = counts.get((r["design"], i, w), 0) + 1
-    run_counts = pd.DataFrame([{"design": d, "member": i, "workstream": w, "runs": c}
-                               for (d, i, w), c in sorted(counts.items())],
-                              columns=["design", "member", "workstream", "runs"])
-    outcomes = outcomes[OUTCOME_COLUMNS].sort_values(["sample", "design"], kind="stable",
-                                                     key=lambda s: s.map(designs.index) if s.name == "design"
-                                                     else s).reset_index(drop=True)
-    base = pd.DataFrame([{"design": r["design"], "status": r["status"], "total_compute": r["total_compute"],
-                          "savings": r["savings"], "plan": r["plan"]} for r in base_rows])
+    outcomes = pd.DataFrame(rows)[OUTCOME_COLUMNS].sort_values(
+        ["sample", "design"], kind="stable",
+        key=lambda s: s.map(designs.index) if s.name == "design" else s).reset_index(drop=True)
     return Sweep(
         instance=inst.name, designs=designs, seed=seed,
         inputs=pd.DataFrame(points, columns=[d.name for d in dims]).rename_axis("sample"),
-        outcomes=outcomes, base=base, run_counts=run_counts,
+        outcomes=outcomes, base=pd.DataFrame(base_rows)[BASE_COLUMNS], run_counts=_run_counts(rows),
         wall_seconds=sum(w for _, w, _ in parts), highs_seconds=sum(h for _, _, h in parts),
         workers=executor.workers, units=dict(inst.spec.units))

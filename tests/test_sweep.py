@@ -5,12 +5,15 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pydantic
 import pytest
 
 import optimizer
 from optimizer.cli import main
 from optimizer.execution import Executor
-from optimizer.sweep import sweep
+from optimizer.formatting import num
+from optimizer.report.sweep import summary_text
+from optimizer.sweep import Sweep, sweep
 from optimizer.uncertainty import dimensions, draw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,13 +37,51 @@ def test_savings_are_linear_in_the_compute_multiplier():
     assert np.allclose(cons.total_compute, 110 * m, rtol=0, atol=1e-5)
     assert m.min() >= 0.5 and m.max() <= 2.0
     assert m.mean() == pytest.approx(3.5 / 3, rel=0.02)
-    summary = sw.summary()
+    summary = sw.summary
     assert summary.loc["consortium", "savings_mean"] == pytest.approx(90 * m.mean())
     assert summary.loc["consortium", "savings_p50"] == pytest.approx(90 * m.median())
     assert summary.loc["silo", "savings_mean"] == 0
-    assert sw.beats().loc["consortium", "silo"] == 1.0 and sw.beats().loc["silo", "consortium"] == 0.0
-    rho = sw.sensitivity().set_index(["design", "input"]).spearman_rho
+    assert sw.beats.loc["consortium", "silo"] == 1.0 and sw.beats.loc["silo", "consortium"] == 0.0
+    rho = sw.sensitivity.set_index(["design", "input"]).spearman_rho
     assert rho["consortium", "compute:x"] == pytest.approx(1.0)
+    # both designs' silo: a and b each run x (200 m); the silo design runs x twice (100 m duplicated)
+    silo = sw.outcomes[sw.outcomes.design == "silo"].set_index("sample")
+    assert np.allclose(cons.silo_compute, 200 * m, rtol=0, atol=1e-5)
+    assert np.allclose(silo.silo_compute, 200 * m, rtol=0, atol=1e-5)
+    assert np.allclose(silo.duplicated_compute, 100 * m, rtol=0, atol=1e-5) and (cons.duplicated_compute == 0).all()
+    assert set(silo.plan) == {"a/x/rented;b/x/rented"} and set(cons.plan) <= {"a/x/rented", "b/x/rented"}
+
+
+def test_sweep_is_a_frozen_typed_result_whose_tables_are_computed_once():
+    sw = sweep(TWO_LABS, ["consortium", "silo"], samples=6, seed=1)
+    assert sw.summary is sw.summary and sw.beats is sw.beats and sw.sensitivity is sw.sensitivity
+    assert sw.samples == 6 and sw.planned_samples == {"consortium": 6, "silo": 6}
+    assert sw.savings_positive_share == {"consortium": 1.0, "silo": 0.0}
+    assert [name for name, _ in sw.drivers["consortium"]] == ["compute:x"] and sw.drivers["silo"] == []
+    with pytest.raises(pydantic.ValidationError):
+        sw.seed = 2
+    fields = {k: getattr(sw, k) for k in Sweep.model_fields}
+    with pytest.raises(pydantic.ValidationError, match="Sweep.outcomes: expected the columns"):
+        Sweep(**{**fields, "outcomes": sw.outcomes.drop(columns="plan")})
+    with pytest.raises(pydantic.ValidationError, match="index named 'sample'"):
+        Sweep(**{**fields, "inputs": sw.inputs.reset_index(drop=True)})
+    with pytest.raises(pydantic.ValidationError):
+        Sweep(**{**fields, "designs": []})
+    with pytest.raises(pydantic.ValidationError):
+        Sweep(**{**fields, "inputs": sw.inputs.to_dict()})
+    assert Sweep(**fields).to_dict() == sw.to_dict()
+
+
+def test_summary_text_says_the_known_answer():
+    """Savings are 90 m (see above): the text shows their mean and the one input behind them."""
+    sw = sweep(TWO_LABS, ["consortium", "silo"], samples=40, seed=3)
+    lines = summary_text(sw).splitlines()
+    assert lines[0] == "two labs: 40 samples (seed 3) x 2 designs, 1 uncertain inputs"
+    consortium = next(line.split() for line in lines if line.startswith("consortium "))
+    assert consortium[:3] == ["consortium", "0%", num(90 * sw.inputs["compute:x"].mean())]
+    assert consortium[-2:] == ["100%", "0"]            # the base plan always fits, regret 0
+    assert lines[-2:] == ["inputs that move savings most (Spearman rank correlation):",
+                          "  consortium: compute:x +1.00"]
 
 
 def test_same_seed_same_samples_and_different_seed_different_samples():
@@ -71,7 +112,7 @@ def test_base_plan_breaks_exactly_when_the_budget_falls_below_its_cost():
     o = sw.outcomes.set_index("sample")
     assert list(o.base_plan_feasible) == list(m >= 0.9)
     assert np.allclose(o.total_compute, np.where(m >= 0.9, 100, 109))
-    assert sw.summary().loc["consortium", "base_plan_feasible_share"] == pytest.approx(0.36, abs=0.04)
+    assert sw.summary.loc["consortium", "base_plan_feasible_share"] == pytest.approx(0.36, abs=0.04)
     assert sw.base.loc[0, "plan"] == "a/x/rented"
 
 
@@ -107,7 +148,7 @@ def test_persistent_re_solves_agree_with_fresh_builds():
     compute and money. (A capacity fixed at the first sample's clipped value once let samples use
     more fleet hours than they had: the checker turned 1 of 40 into no_solution.)"""
     from optimizer.solver import SolverOptions, solve_data
-    from optimizer.sweep import _persistent
+    from optimizer.sweep import solve_persistent
     from optimizer.tables import derive
     from optimizer.uncertainty import apply, dimensions, draw
     inst = optimizer.load_instance(ROOT / "instances" / "open-moe-consortium.yaml")
@@ -117,7 +158,7 @@ def test_persistent_re_solves_agree_with_fresh_builds():
         variant, settings = inst.design(design)
         for x in draw(dims, 20, 0):
             data = derive(apply(variant, dims, x), settings, design)
-            again = _persistent(inst, ("test", design), data, options).solve(data)
+            again = solve_persistent(inst, ("test", design), data, options)
             fresh = solve_data(data, options)
             assert (again.status, again.trouble) == (fresh.status, None), (design, x)
             if fresh.objectives:

@@ -17,9 +17,10 @@ import yaml
 import optimizer
 from optimizer import InputError
 from optimizer.cli import main
-from optimizer.report import (MARKER, SWEEP_FILES, check_sweep_dir, default_sweep_dir, marker_bytes, render_sweep,
-                              write_report, write_sweep_report)
-from optimizer.report.sweep import PARQUET
+from optimizer.formatting import num
+from optimizer.report import MARKER, marker_bytes, write_report
+from optimizer.report.page import pct
+from optimizer.report.sweep import KIND, PARQUET, render
 from optimizer.sweep import sweep
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,12 +72,12 @@ def sw():
 
 @pytest.fixture(scope="module")
 def report(sw, tmp_path_factory):
-    return write_sweep_report(sw, tmp_path_factory.mktemp("s") / "two-sweep")
+    return KIND.write(sw, tmp_path_factory.mktemp("s") / "two-sweep")
 
 
 def test_directory_holds_exactly_the_sweep_files(report):
-    assert set(files(report)) == set(SWEEP_FILES) | {MARKER}
-    assert set(SWEEP_FILES) == {
+    assert set(files(report)) == set(KIND.files) | {MARKER}
+    assert set(KIND.files) == {
         "sweep.md", "sweep.html", "sweep.json", "summary.csv", "outcomes.csv", "outcomes.parquet", "inputs.csv",
         "inputs.parquet", "beats.csv", "sensitivity.csv", "run_frequency.csv", "savings-histograms.svg",
         "sensitivity.svg"}
@@ -115,7 +116,7 @@ def test_known_answer_savings_are_90_times_the_multiplier(report, sw):
 
 def test_csv_figures_equal_the_sweep(report, sw):
     summary = pd.read_csv(report / "summary.csv").set_index("design")
-    want = sw.summary()
+    want = sw.summary
     assert list(summary.index) == sw.designs
     for d in sw.designs:
         assert summary.loc[d, "samples"] == want.loc[d, "samples"]
@@ -132,9 +133,9 @@ def test_csv_figures_equal_the_sweep(report, sw):
     beats = pd.read_csv(report / "beats.csv")
     assert len(beats) == len(sw.designs) ** 2
     for r in beats.itertuples():
-        assert r.beats_fraction == pytest.approx(sw.beats().loc[r.design, r.versus])
+        assert r.beats_fraction == pytest.approx(sw.beats.loc[r.design, r.versus])
     freq = pd.read_csv(report / "run_frequency.csv")
-    src = sw.run_frequency().reset_index(drop=True)
+    src = sw.run_frequency.reset_index(drop=True)
     assert list(freq.samples_running) == list(src.runs) and list(freq.member) == list(src.member)
     assert freq.running_fraction.to_numpy() == pytest.approx(src.share.to_numpy())
     # consortium: b (or a) runs x in every sample; silo: both do
@@ -165,8 +166,8 @@ def test_markdown_shows_the_sections(report, sw):
     assert "Status: ALWAYS FEASIBLE" in md
     assert f"**Samples:** {SAMPLES} — Latin hypercube, seed {SEED}" in md
     assert "**Uncertain inputs:** 1 — 1 compute" in md
-    p50 = sw.summary().loc["consortium", "savings_p50"]
-    assert f"**Savings P50 · consortium:** {optimizer.report.content.num(p50)} H100-hours" in md
+    p50 = sw.summary.loc["consortium", "savings_p50"]
+    assert f"**Savings P50 · consortium:** {num(p50)} H100-hours" in md
     assert f"defined in {SAMPLES} of {SAMPLES} samples" in md
     assert "**Savings positive · consortium:** 100.0%" in md
     assert "| consortium | 0% | " in md and f"| {SAMPLES} / {SAMPLES} | 100.0% | 0 |" in md
@@ -200,11 +201,11 @@ def test_charts_mark_the_quantiles(report, sw):
 
 
 def test_regeneration_is_byte_identical_and_untimed(report, sw, tmp_path):
-    again = sweep(TWO, samples=SAMPLES, seed=SEED)
-    again.wall_seconds, again.highs_seconds, again.workers = 123.4, 99.9, 7     # timings never reach a file
-    out = write_sweep_report(again, tmp_path / "again")
+    again = sweep(TWO, samples=SAMPLES, seed=SEED).model_copy(
+        update={"wall_seconds": 123.4, "highs_seconds": 99.9, "workers": 7})     # timings never reach a file
+    out = KIND.write(again, tmp_path / "again")
     assert files(out) == files(report)              # Parquet included: same pyarrow, same bytes
-    assert {MARKER: marker_bytes("sweep report"), **render_sweep(sw)} == files(report)
+    assert {MARKER: marker_bytes("sweep report"), **render(sw)} == files(report)
 
 
 def test_a_design_that_is_sometimes_infeasible(tmp_path):
@@ -215,7 +216,7 @@ def test_a_design_that_is_sometimes_infeasible(tmp_path):
     spec["members"]["a"]["price"] = 1.0
     spec["members"]["b"]["price"] = 1.0
     sw = sweep(spec, samples=SAMPLES, seed=SEED)
-    out = write_sweep_report(sw, tmp_path / "inf")
+    out = KIND.write(sw, tmp_path / "inf")
     summary = pd.read_csv(out / "summary.csv").set_index("design")
     m = sw.inputs["compute:x"]
     over = int((m > 1.5).sum())
@@ -224,7 +225,7 @@ def test_a_design_that_is_sometimes_infeasible(tmp_path):
     assert summary.loc["consortium", "savings_samples"] == SAMPLES - over
     md = (out / "sweep.md").read_text()
     assert "Status: SOMETIMES INFEASIBLE" in md
-    assert f"silo {optimizer.report.content.pct(over / SAMPLES)}" in md
+    assert f"silo {pct(over / SAMPLES)}" in md
 
 
 def test_out_dir_safety(report, sw, tmp_path):
@@ -232,34 +233,34 @@ def test_out_dir_safety(report, sw, tmp_path):
     mine.mkdir()
     (mine / "notes.txt").write_text("precious")
     with pytest.raises(InputError, match="does not look like a consortium sweep report directory"):
-        write_sweep_report(sw, mine)
+        KIND.write(sw, mine)
     assert (mine / "notes.txt").read_text() == "precious"
     result = optimizer.solve({k: v for k, v in TWO.items() if k != "uncertainty"}).to_dict()
     single = write_report(result, tmp_path / "single")
     with pytest.raises(InputError, match="no sweep.json|does not write"):
-        write_sweep_report(sw, single)
+        KIND.write(sw, single)
     with pytest.raises(InputError, match="does not look like a consortium report"):
         write_report(result, report)
     a_file = tmp_path / "file"
     a_file.write_text("x")
     with pytest.raises(InputError, match="not a directory"):
-        write_sweep_report(sw, a_file)
+        KIND.write(sw, a_file)
     link = tmp_path / "link"
     link.symlink_to(report)
     with pytest.raises(InputError, match="symbolic link"):
-        check_sweep_dir(link)
-    own = write_sweep_report(sw, tmp_path / "own")
-    assert write_sweep_report(sw, own) == own        # its own report is replaced
+        KIND.check_dir(link)
+    own = KIND.write(sw, tmp_path / "own")
+    assert KIND.write(sw, own) == own        # its own report is replaced
     (own / "stray.csv").write_text("x")
     with pytest.raises(InputError, match="stray.csv"):
-        write_sweep_report(sw, own)
+        KIND.write(sw, own)
     with pytest.raises(InputError, match="expected an optimizer.sweep.Sweep"):
-        write_sweep_report({"not": "a sweep"}, tmp_path / "never")
+        KIND.write({"not": "a sweep"}, tmp_path / "never")
     assert not (tmp_path / "never").exists()
 
 
 def test_default_dir():
-    assert default_sweep_dir("open-moe-consortium") == Path("reports/open-moe-consortium-sweep")
+    assert KIND.default_dir("open-moe-consortium") == Path("reports/open-moe-consortium-sweep")
 
 
 def test_cli_sweep_out(tmp_path, monkeypatch, capsys):
@@ -267,9 +268,9 @@ def test_cli_sweep_out(tmp_path, monkeypatch, capsys):
     inst.write_text(yaml.safe_dump(TWO))
     monkeypatch.chdir(tmp_path)
     assert main(["sweep", str(inst), "--samples", "6", "--seed", "1", "--workers", "1", "--out"]) == 0
-    out = tmp_path / default_sweep_dir("two")
-    assert f"report written to {default_sweep_dir('two')}/" in capsys.readouterr().out
-    assert set(files(out)) == set(SWEEP_FILES) | {MARKER}
+    out = tmp_path / KIND.default_dir("two")
+    assert f"report written to {KIND.default_dir('two')}/" in capsys.readouterr().out
+    assert set(files(out)) == set(KIND.files) | {MARKER}
     assert len(pd.read_csv(out / "inputs.csv")) == 6
 
 
@@ -291,7 +292,7 @@ def test_columns_and_files_are_documented():
             generic = col.replace(CU, "{compute}")
             if col != "compute:x":
                 assert f"`{generic}`" in text or f"`{col}`" in text, col
-    for name in SWEEP_FILES:
+    for name in KIND.files:
         assert f"`{name}`" in text, name
 
 
@@ -300,7 +301,7 @@ def test_shipped_sweep_is_current(tmp_path):
     --seed 1`: every file byte for byte except the Parquet files, whose bytes name the pyarrow
     version that wrote them; those must hold the same table."""
     inst = optimizer.load_instance(FLAGSHIP)
-    committed = ROOT / default_sweep_dir(inst.slug)
+    committed = ROOT / KIND.default_dir(inst.slug)
     assert committed.is_dir(), f"{committed.relative_to(ROOT)} missing: run `make reports`"
     fresh = tmp_path / committed.name
     assert main(["sweep", str(FLAGSHIP), "--samples", "40", "--seed", "1", "--workers", "2", "--out",

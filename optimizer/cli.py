@@ -292,10 +292,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     sw = sweep(inst, args.designs, samples=args.samples, seed=args.seed,
                executor=Executor(workers=args.workers, scheduler=args.scheduler), time_limit=args.time_limit)
     from .report.sweep import KIND, summary_text
+    written = KIND.write(sw, out_dir) if out_dir is not None else None
     emit(json_text(sw.to_dict()) if args.json else summary_text(sw))
-    if out_dir is not None:
-        KIND.write(sw, out_dir)
-        note(f"report written to {out_dir}/", args.json)
+    if written is not None:
+        note(f"report written to {written}/", args.json)
     return EXIT_OK
 
 

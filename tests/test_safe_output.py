@@ -352,7 +352,7 @@ def test_formulas_are_inert_in_comparison_allocation_and_sweep_csvs(tmp_path):
     assert_inert((out / "allocation.csv").read_bytes(), "allocation.csv")
 
     sw = sweep({**EVIL, "uncertainty": {"compute": {"low": 0.5, "mode": 1.0, "high": 2.0}}}, samples=3, seed=1)
-    out = write_sweep_report(sw, tmp_path / "sweep")
+    out = kind("sweep").write(sw, tmp_path / "sweep")
     freq = pd.read_csv(out / "run_frequency.csv")
     assert set(freq.member) and set(freq.member) <= {"'" + EVIL_MEMBER, "'" + EVIL_OTHER}
     assert set(freq.workstream) <= {"'" + EVIL_WS, "'" + EVIL_WS2}

@@ -18,7 +18,9 @@ import optimizer
 from optimizer import InputError
 from optimizer.cli import main
 from optimizer.formatting import num
-from optimizer.report import MARKER, marker_bytes, write_report
+from optimizer.report import MARKER, kind, marker_bytes
+
+write_report = kind("plan").write
 from optimizer.report.page import pct
 from optimizer.report.sweep import KIND, PARQUET, render
 from optimizer.sweep import sweep

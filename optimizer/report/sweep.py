@@ -21,7 +21,7 @@ import io
 import pandas as pd
 
 from ..errors import UsageError
-from ..formatting import num
+from ..formatting import num, text_table
 from ..sweep import Sweep, records
 from . import csvs
 from .kind import ReportKind
@@ -308,13 +308,10 @@ def render(sw: Sweep) -> dict[str, bytes]:
 KIND = ReportKind("sweep report", frozenset(name for name, _ in FILES), render, suffix="-sweep")
 
 # The names report/__init__.py and cli._out_dir still import; they go once those read KIND.
-SWEEP_FILES, render_sweep = KIND.files, render
-default_sweep_dir, check_sweep_dir, write_sweep_report = KIND.default_dir, KIND.check_dir, KIND.write
 
 
 def summary_text(sw: Sweep) -> str:
     """What ``consortium sweep`` prints: the summary per design and the inputs that move savings most."""
-    from ..cli import text_table  # moves beside the other report words (page.py) with the CLI's text
     head = ["design", "infeasible", f"savings mean ({sw.units.get('compute', '')})", "P5", "P50", "P95",
             "base plan fits", "base plan regret"]
     rows = [head] + [[r.design, f"{r.infeasible_share:.0%}", num(r.savings_mean), num(r.savings_p5),

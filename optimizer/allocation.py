@@ -15,16 +15,17 @@ Methods (costs: a member's share of c(N), lower is better for it):
 
 An allocation is in the core when no coalition S pays more than c(S) (tolerance 1e-6
 relative); otherwise the most objecting coalition and its excess are reported.
+:func:`share_costs` returns a :class:`~optimizer.costsharing.CostSharing` (the typed result).
 """
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from typing import Any
 
 import highspy
 import numpy as np
 
+from .costsharing import Allocation, CostSharing, Objection, Share
 from .execution import Executor
 from .formatting import clean
 from .game import CoalitionGame, all_masks, coalition_values, factorial_weights, members_of, popcount
@@ -38,36 +39,6 @@ METHODS = ("shapley", "least-core", "nucleolus", "proportional")
 EXACT_LIMIT = 12
 CONFIDENCE_Z = 1.96  # 95% normal interval for Monte Carlo estimates
 TOL = 1e-6
-
-
-@dataclass
-class Allocation:
-    method: str
-    members: list[str]
-    grand_coalition: float
-    standalone: list[float]
-    allocated: list[float]
-    std_error: list[float | None]
-    in_core: bool | None  # None: not checkable (too many coalitions and none cached)
-    objection: dict[str, Any] | None = None  # most objecting coalition when not in the core
-    notes: list[str] = field(default_factory=list)
-    coalitions_solved: int = 0
-    design_total_compute: float | None = None  # the design's own plan (None: no feasible plan)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "grand_coalition": self.grand_coalition,
-            "in_core": self.in_core,
-            "objection": self.objection,
-            "allocation": [
-                {"member": m, "standalone": clean(float(s)), "allocated": clean(float(a), like=s),
-                 "savings": clean(float(s - a), like=s), "std_error": None if e is None else clean(float(e), like=s)}
-                for m, s, a, e in zip(self.members, self.standalone, self.allocated, self.std_error)],
-            "notes": self.notes,
-            "coalitions_solved": self.coalitions_solved,
-            "design_total_compute": self.design_total_compute,
-        }
 
 
 # --- pure functions of explicit games: {mask: c(mask)} over n players ---------------------------
@@ -188,16 +159,13 @@ def core_objection(x: list[float], values: dict[int, float], n: int) -> tuple[in
 
 # --- the command's entry point ------------------------------------------------------------------
 
-def allocate(instance, methods: str | list[str] = "shapley", design: str = "consortium", *,
-             samples: int = 2000, seed: int = 0, unmet_penalty: float = 3.0, executor: Executor | None = None,
-             time_limit: float | None = None) -> Allocation | list[Allocation]:
-    """Split the grand coalition's compute c(N) among the members of a design.
-
-    ``methods`` is one method name (returns one Allocation) or a list (returns a list);
-    coalition values are solved once and shared by all methods asked for.
-    """
-    single = isinstance(methods, str)
-    methods = [methods] if single else list(methods)
+def share_costs(instance, methods: str | list[str] = "shapley", design: str = "consortium", *,
+                samples: int = 2000, seed: int = 0, unmet_penalty: float = 3.0, executor: Executor | None = None,
+                time_limit: float | None = None) -> CostSharing:
+    """Split the grand coalition's compute c(N) among the members of a design, once per
+    method in ``methods`` (one name or a list); coalition values are solved once and shared
+    by all methods asked for."""
+    methods = [methods] if isinstance(methods, str) else list(methods)
     for method in methods:
         if method not in METHODS:
             raise UsageError(f"unknown method {method!r} (expected one of: {', '.join(METHODS)})")
@@ -211,12 +179,17 @@ def allocate(instance, methods: str | list[str] = "shapley", design: str = "cons
     # exact games: every coalition (Shapley needs them, and the core check is then exact)
     wanted = list(all_masks(n)) if n <= EXACT_LIMIT else singles + [game.grand]
     coalition_values(game, inst, design, wanted, executor)
-    total, why = _grand_coalition_against_plan(game, time_limit)
-    out = [_allocate_one(game, inst, design, m, samples, seed, executor) for m in methods]
-    for a in out:
-        a.design_total_compute = total
-        a.notes += why
-    return out[0] if single else out
+    plan = _grand_coalition_against_plan(game, time_limit)
+    return CostSharing(instance=inst.name, design=design, units=dict(inst.spec.units), unmet_penalty=unmet_penalty,
+                       allocations=[_allocate_one(game, inst, design, m, samples, seed, executor, plan)
+                                    for m in methods])
+
+
+def allocate(instance, methods: str | list[str] = "shapley", design: str = "consortium",
+             **options: Any) -> Allocation | list[Allocation]:
+    """:func:`share_costs`'s allocations: one Allocation for one method name, else a list."""
+    allocations = share_costs(instance, methods, design, **options).allocations
+    return allocations[0] if isinstance(methods, str) else allocations
 
 
 def _grand_coalition_against_plan(game: CoalitionGame, time_limit: float | None) -> tuple[float | None, list[str]]:
@@ -239,7 +212,7 @@ def _grand_coalition_against_plan(game: CoalitionGame, time_limit: float | None)
 
 
 def _allocate_one(game: CoalitionGame, inst: Instance, design: str, method: str, samples: int, seed: int,
-                  executor: Executor | None) -> Allocation:
+                  executor: Executor | None, plan: tuple[float | None, list[str]]) -> Allocation:
     n, names = game.n, game.members
     values = dict(game.cache)
     grand = values[game.grand]
@@ -265,14 +238,16 @@ def _allocate_one(game: CoalitionGame, inst: Instance, design: str, method: str,
     objection = core_objection(x, values, n)
     if len(values) < (1 << n):
         notes.append(f"core checked against the {len(values) - 1} coalitions solved, not all {2 ** n - 1}")
+    design_total, why = plan
+    shares = [Share(member=m, standalone=clean(s), allocated=clean(a, like=s), savings=clean(s - a, like=s),
+                    std_error=None if e is None else clean(float(e), like=s))
+              for m, s, a, e in zip(names, standalone, x, std_error)]
     return Allocation(
-        method=method, members=names, grand_coalition=grand, standalone=standalone, allocated=x,
-        std_error=std_error, in_core=objection is None,
-        objection=None if objection is None else {
-            "coalition": members_of(objection[0], names),
-            "pays": clean(sum(x[i] for i in range(n) if objection[0] >> i & 1)),
-            "alone": values[objection[0]], "excess": clean(objection[1], like=values[objection[0]])},
-        notes=notes, coalitions_solved=len(game.cache) - 1)
+        method=method, grand_coalition=grand, in_core=objection is None, shares=shares,
+        objection=None if objection is None else Objection(
+            coalition=members_of(objection[0], names), pays=clean(sum(x[i] for i in range(n) if objection[0] >> i & 1)),
+            alone=values[objection[0]], excess=clean(objection[1], like=values[objection[0]])),
+        notes=notes + why, coalitions_solved=len(game.cache) - 1, design_total_compute=design_total)
 
 
 def _shapley_monte_carlo(game: CoalitionGame, inst: Instance, design: str, samples: int, seed: int,

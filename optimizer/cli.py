@@ -249,38 +249,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK  # a design's infeasibility is a finding of the comparison, shown in its row
 
 
-def allocation_text(a, units: dict) -> str:
-    cu = units.get("compute", "")
-    core = "in the core" if a.in_core else (
-        f"NOT in the core: {', '.join(a.objection['coalition'])} would pay {fmt(a.objection['pays'])} "
-        f"but need only {fmt(a.objection['alone'])} alone (excess {fmt(a.objection['excess'])})")
-    lines = [f"{a.method}: c(N) = {fmt(a.grand_coalition, cu)}, {core}"]
-    mc = any(e is not None for e in a.std_error)
-    head = ["member", "standalone", "allocated", "savings", "savings %"] + (["± 95%"] if mc else [])
-    rows = [head]
-    for m, s, x, e in zip(a.members, a.standalone, a.allocated, a.std_error):
-        row = [m, fmt(s), fmt(x), fmt(s - x), f"{(s - x) / s:.1%}" if s else "n/a"]
-        rows.append(row + ([fmt(1.96 * e) if e is not None else ""] if mc else []))
-    return "\n".join(lines + text_table(rows) + [f"  note: {n}" for n in a.notes])
-
-
 def cmd_allocate(args: argparse.Namespace) -> int:
-    from .allocation import allocate
+    from .allocation import share_costs
     inst = load_instance(args.file)
     inst.design(args.design)
-    out_dir = _out_dir(args.out, "allocation", inst.slug, args.design)
-    methods = args.methods or ["shapley"]
-    allocations = allocate(inst, methods, args.design, samples=args.samples, seed=args.seed,
-                           unmet_penalty=args.unmet_penalty, executor=Executor(workers=args.workers),
-                           time_limit=args.time_limit)
-    docs = [a.to_dict() for a in allocations]
+    from .report.allocation import KIND, report_slug, summary_text
+    out_dir = _out_dir(args.out, "allocation", report_slug(inst.slug, args.design))
+    sharing = share_costs(inst, args.methods or ["shapley"], args.design, samples=args.samples, seed=args.seed,
+                          unmet_penalty=args.unmet_penalty, executor=Executor(workers=args.workers),
+                          time_limit=args.time_limit)
     if args.json:
+        docs = [a.to_dict() for a in sharing.allocations]
         emit(json_text(docs[0] if len(docs) == 1 else docs))
     else:
-        emit("\n\n".join(allocation_text(a, dict(inst.spec.units)) for a in allocations))
+        emit(summary_text(sharing))
     if out_dir is not None:
-        from .report.allocation import write_allocation_report
-        write_allocation_report(inst.name, args.design, dict(inst.spec.units), docs, out_dir)
+        KIND.write(sharing, out_dir)
         note(f"report written to {out_dir}/", args.json)
     return EXIT_OK
 

@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from optimizer.allocation import allocate, core_objection, least_core, nucleolus, shapley_exact
+from optimizer.allocation import (Allocation, allocate, core_objection, least_core, nucleolus, shapley_exact,
+                                  share_costs)
 from optimizer.cli import main
 from optimizer.execution import Executor
 
@@ -62,6 +63,23 @@ def test_unmet_need_is_priced_by_the_penalty():
     alloc = allocate(inst, "shapley")
     assert by_member(alloc) == pytest.approx({"a": -45, "b": 155})
     assert allocate(inst, "shapley", unmet_penalty=2).standalone == [100, 200]
+
+
+def test_a_study_carries_its_setting_and_one_allocation_per_method():
+    """The efficient lab game (above) at penalty 2 (no need goes unmet: the values are the same)."""
+    sharing = share_costs(three_labs(60), ["nucleolus", "proportional"], unmet_penalty=2)
+    assert (sharing.instance, sharing.design, sharing.unmet_penalty) == ("three", "consortium", 2)
+    assert sharing.units == {"compute": "compute units", "money": "money"}
+    assert sharing.methods == ["nucleolus", "proportional"] and sharing.members == ["a", "b", "c"]
+    assert sharing.standalone == {"a": 60, "b": 100, "c": 100} and sharing.grand_coalition == 80
+    assert (sharing.total.standalone, sharing.total.savings) == (260, 180)
+    nuc = sharing.allocations[0]
+    assert [(s.member, s.savings) for s in nuc.shares] == [("a", pytest.approx(60)), ("b", pytest.approx(60)),
+                                                           ("c", pytest.approx(60))]
+    assert nuc.shares[1].savings_fraction == 0.6 and not nuc.monte_carlo and nuc.objection is None
+    assert nuc.design_total_compute == 80 and nuc.coalitions_solved == 7
+    for a in sharing.allocations:  # read back by the class that wrote it
+        assert Allocation.model_validate(json.loads(json.dumps(a.to_dict()))) == a
 
 
 def test_parallel_coalition_solves_give_the_same_values():

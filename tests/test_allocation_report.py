@@ -9,16 +9,17 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pydantic
 import pytest
 import yaml
 
 import optimizer
 from optimizer import InputError
-from optimizer.allocation import allocate
+from optimizer.allocation import Allocation, CostSharing, share_costs
 from optimizer.cli import main
-from optimizer.report import (ALLOCATION_FILES, MARKER, check_allocation_dir, default_allocation_dir, marker_bytes,
-                              render_allocation, write_allocation_report, write_report)
-from optimizer.report.allocation import csv_columns
+from optimizer.records import problems
+from optimizer.report import MARKER, marker_bytes, write_report
+from optimizer.report.allocation import KIND, report_slug, summary_text
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "instances" / "open-moe-consortium.yaml"
@@ -53,15 +54,25 @@ def written(rendered: dict[str, bytes]) -> dict[str, bytes]:
     return {MARKER: marker_bytes("allocation report"), **rendered}
 
 
-@pytest.fixture(scope="module")
-def docs():
-    return [a.to_dict() for a in allocate(THREE, METHODS)]
+def study(allocations, name: str = THREE["name"], penalty: float = 3.0) -> CostSharing:
+    """A cost-sharing study of THREE from allocation objects (dicts as allocate --json prints them)."""
+    return CostSharing(instance=name, design="consortium", units=UNITS, unmet_penalty=penalty,
+                       allocations=allocations)
 
 
 @pytest.fixture(scope="module")
-def report(docs, tmp_path_factory):
-    return write_allocation_report(THREE["name"], "consortium", UNITS, docs,
-                                   tmp_path_factory.mktemp("a") / "three-allocation")
+def sharing():
+    return share_costs(THREE, METHODS)
+
+
+@pytest.fixture(scope="module")
+def docs(sharing):
+    return [a.to_dict() for a in sharing.allocations]
+
+
+@pytest.fixture(scope="module")
+def report(sharing, tmp_path_factory):
+    return KIND.write(sharing, tmp_path_factory.mktemp("a") / "three-allocation")
 
 
 def monte_carlo(docs):
@@ -85,15 +96,15 @@ def outside_core(docs):
 
 
 def test_directory_holds_exactly_the_allocation_files(report):
-    assert set(files(report)) == set(ALLOCATION_FILES) | {MARKER}
-    assert set(ALLOCATION_FILES) == {
+    assert set(files(report)) == set(KIND.files) | {MARKER}
+    assert set(KIND.files) == {
         "allocation.md", "allocation.html", "allocation.csv", "allocation.json", "standalone-vs-allocated.svg"}
 
 
 def test_csv_figures_equal_the_allocations(report, docs):
     """Shapley a = 0, b = 40, c = 40 and c(N) = 80, as worked in the module docstring."""
     csv = pd.read_csv(report / "allocation.csv")
-    assert list(csv.columns) == CSV == csv_columns("H100-hours")
+    assert list(csv.columns) == CSV
     assert list(zip(csv.method, csv.member)) == [(m, i) for m in METHODS for i in "abc"]
     for d in docs:
         rows = csv[csv.method == d["method"]].set_index("member")
@@ -154,19 +165,18 @@ def test_html_is_self_contained(report):
 
 
 def test_regeneration_is_byte_identical(report, tmp_path):
-    again = [a.to_dict() for a in allocate(THREE, METHODS)]
-    out = write_allocation_report(THREE["name"], "consortium", UNITS, again, tmp_path / "again")
+    out = KIND.write(share_costs(THREE, METHODS), tmp_path / "again")
     assert files(out) == files(report)
     # ... and re-rendering from the written allocation.json gives the same files too
     doc = json.loads((report / "allocation.json").read_text())
-    assert written(render_allocation(THREE["name"], "consortium", UNITS, doc)) == files(report)
+    assert written(KIND.render(study(doc))) == files(report)
     svg = (report / "standalone-vs-allocated.svg").read_text()
     assert "<dc:date>" not in svg and "<text" in svg
 
 
 def test_monte_carlo_error_bars_and_an_objecting_coalition(docs, tmp_path):
     mc, bad = monte_carlo(docs), outside_core(docs)
-    out = write_allocation_report(THREE["name"], "consortium", UNITS, [mc, bad], tmp_path / "mc")
+    out = KIND.write(study([mc, bad]), tmp_path / "mc")
     csv = pd.read_csv(out / "allocation.csv")
     assert list(csv[csv.method == "shapley"]["std_error_H100-hours"]) == [1.5, 2.0, 2.5]
     assert csv[csv.method == "lopsided"]["std_error_H100-hours"].isna().all()
@@ -180,57 +190,92 @@ def test_monte_carlo_error_bars_and_an_objecting_coalition(docs, tmp_path):
     assert "standard errors (Monte Carlo)" in svg
 
 
-def test_bad_allocations_are_refused_before_writing(docs, tmp_path):
+def test_the_penalty_shown_is_the_studys(docs):
+    md = KIND.render(study(docs[:1], penalty=2.5))["allocation.md"].decode()
+    assert "priced at 2.5 times its compute" in md
+
+
+def test_the_table_view_and_the_summary(sharing):
+    """The pandas view: one row per method and member, savings as a share of standalone."""
+    table = sharing.table()
+    assert table.index.names == ["method", "member"]
+    assert list(table.index) == [(m, i) for m in METHODS for i in "abc"]
+    assert list(table.columns) == ["standalone", "allocated", "savings", "savings_fraction", "std_error",
+                                   "in_core", "grand_coalition"]
+    shapley = table.loc["shapley"]
+    assert shapley.allocated.to_dict() == pytest.approx({"a": 0, "b": 40, "c": 40}, abs=1e-9)
+    assert shapley.savings_fraction.to_dict() == pytest.approx({"a": 1.0, "b": 0.6, "c": 0.6})
+    assert table.std_error.isna().all() and table.in_core.all() and (table.grand_coalition == 80).all()
+    total = sharing.total
+    assert (total.standalone, total.allocated, total.savings) == (260, 80, 180)
+    assert total.savings_fraction == round(180 / 260, 6)
+    text = summary_text(sharing)
+    assert text.startswith("shapley: c(N) = 80 H100-hours, in the core\n")
+    assert "a               60          0       60     100.0%" in text
+    assert text.count("note: c(S) prices an unmet need at 3 x its compute") == 4
+
+
+def test_summary_names_the_objecting_coalition(docs):
+    text = summary_text(study([monte_carlo(docs), outside_core(docs)]))
+    assert "lopsided: c(N) = 80 H100-hours, NOT in the core: b, c would pay 120 but need only 110 alone " \
+           "(excess 10)" in text
+    assert "± 95%" in text and "100.0%   2.94" in text          # 1.96 * 1.5, Monte Carlo only
+    assert "a               60        -40      100     166.7%" in text
+
+
+def test_allocations_read_back_are_checked_by_the_same_class(docs):
+    assert [Allocation.model_validate(d).to_dict() for d in docs] == docs
     broken = copy.deepcopy(docs[:2])
     del broken[0]["grand_coalition"]
     broken[1]["allocation"][0]["allocated"] = "lots"
-    with pytest.raises(InputError) as err:
-        write_allocation_report("x", "consortium", UNITS, broken, tmp_path / "never")
-    text = str(err.value)
-    assert "allocations[0]: missing key(s) grand_coalition" in text
-    assert "allocations[1].allocation[0].allocated: expected a number" in text
-    with pytest.raises(InputError, match="no allocations"):
-        write_allocation_report("x", "consortium", UNITS, [], tmp_path / "never")
-    with pytest.raises(InputError, match="the same method twice: shapley"):
-        write_allocation_report("x", "consortium", UNITS, [docs[0], docs[0]], tmp_path / "never")
-    assert not (tmp_path / "never").exists()
+    found = dict(problems(CostSharing, {"instance": "x", "design": "consortium", "units": UNITS,
+                                        "unmet_penalty": 3.0, "allocations": broken}))
+    assert found[("allocations", 0)] == "missing key 'grand_coalition'"
+    assert found[("allocations", 1, "allocation", 0, "allocated")].startswith("expected a number, got 'lots'")
+    with pytest.raises(pydantic.ValidationError, match="at least 1 item"):
+        study([])
+    with pytest.raises(pydantic.ValidationError, match="the same method twice: shapley"):
+        study([docs[0], docs[0]])
+    with pytest.raises(pydantic.ValidationError, match="names its objecting coalition"):
+        Allocation.model_validate({**docs[0], "in_core": False})
 
 
 def test_out_dir_safety(report, docs, tmp_path):
+    three = study(docs)
     mine = tmp_path / "notes"
     mine.mkdir()
     (mine / "notes.txt").write_text("precious")
     with pytest.raises(InputError, match="does not look like a consortium allocation report directory"):
-        write_allocation_report("x", "consortium", UNITS, docs, mine)
+        KIND.write(three, mine)
     assert (mine / "notes.txt").read_text() == "precious"
     # a single-design report is not an allocation report, nor the reverse
     result = optimizer.solve(THREE).to_dict()
     single = write_report(result, tmp_path / "single")
     with pytest.raises(InputError, match="no allocation.json|does not write"):
-        write_allocation_report("x", "consortium", UNITS, docs, single)
+        KIND.write(three, single)
     with pytest.raises(InputError, match="does not look like a consortium report"):
         write_report(result, report)
     a_file = tmp_path / "file"
     a_file.write_text("x")
     with pytest.raises(InputError, match="not a directory"):
-        write_allocation_report("x", "consortium", UNITS, docs, a_file)
+        KIND.write(three, a_file)
     link = tmp_path / "link"
     link.symlink_to(report)
     with pytest.raises(InputError, match="symbolic link"):
-        check_allocation_dir(link)
+        KIND.check_dir(link)
     # its own report is replaced; a stray file inside makes it foreign
-    copy_dir = write_allocation_report("x", "consortium", UNITS, docs, tmp_path / "copy")
-    write_allocation_report("y", "consortium", UNITS, docs[:1], copy_dir)
+    copy_dir = KIND.write(three, tmp_path / "copy")
+    KIND.write(study(docs[:1], name="y"), copy_dir)
     assert json.loads((copy_dir / "allocation.json").read_text()) == docs[:1]
     (copy_dir / "stray.txt").write_text("x")
     with pytest.raises(InputError, match="stray.txt"):
-        write_allocation_report("x", "consortium", UNITS, docs, copy_dir)
+        KIND.write(three, copy_dir)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy", "file", "link", "notes", "single"]
 
 
 def test_default_dir():
-    assert default_allocation_dir("open-moe-consortium") == Path("reports/open-moe-consortium-allocation")
-    assert default_allocation_dir("three", "pooled") == Path("reports/three-pooled-allocation")
+    assert KIND.default_dir(report_slug("open-moe-consortium")) == Path("reports/open-moe-consortium-allocation")
+    assert KIND.default_dir(report_slug("three", "pooled")) == Path("reports/three-pooled-allocation")
 
 
 def test_cli_allocate_out(tmp_path, monkeypatch, capsys):
@@ -239,9 +284,9 @@ def test_cli_allocate_out(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["allocate", str(inst), "--method", "shapley", "--method", "nucleolus", "--workers", "1",
                  "--out"]) == 0
-    out = tmp_path / default_allocation_dir("three")
-    assert f"report written to {default_allocation_dir('three')}/" in capsys.readouterr().out
-    assert set(files(out)) == set(ALLOCATION_FILES) | {MARKER}
+    assert "report written to reports/three-allocation/" in capsys.readouterr().out
+    out = tmp_path / "reports" / "three-allocation"
+    assert set(files(out)) == set(KIND.files) | {MARKER}
     assert [d["method"] for d in json.loads((out / "allocation.json").read_text())] == ["shapley", "nucleolus"]
 
 
@@ -260,7 +305,7 @@ def test_columns_and_files_are_documented():
     for col in CSV:
         generic = col.replace("H100-hours", "{compute}")
         assert f"`{generic}`" in text or f"`{col}`" in text, col
-    for name in ALLOCATION_FILES:
+    for name in KIND.files:
         assert f"`{name}`" in text, name
 
 
@@ -268,12 +313,14 @@ def test_shipped_allocation_is_current(tmp_path):
     """reports/<flagship>-allocation/ (from `make reports`) matches a fresh `consortium allocate`
     byte for byte. The exact Shapley value solves all 4096 coalitions: about 45 s on 2 cores."""
     inst = optimizer.load_instance(FLAGSHIP)
-    committed = ROOT / default_allocation_dir(inst.slug)
+    committed = ROOT / KIND.default_dir(inst.slug)
     assert committed.is_dir(), f"{committed.relative_to(ROOT)} missing: run `make reports`"
     docs = json.loads((committed / "allocation.json").read_text())
     assert [d["method"] for d in docs] == ["shapley", "nucleolus", "least-core", "proportional"]
     # the committed files are what its own allocation.json renders to ...
-    assert written(render_allocation(inst.name, "consortium", dict(inst.spec.units), docs)) == files(committed)
+    flagship = CostSharing(instance=inst.name, design="consortium", units=dict(inst.spec.units), unmet_penalty=3.0,
+                           allocations=docs)
+    assert written(KIND.render(flagship)) == files(committed)
     for d in docs:
         assert sum(r["allocated"] for r in d["allocation"]) == pytest.approx(d["grand_coalition"], rel=1e-9)
     # ... and that allocation.json is what the flagship gives today

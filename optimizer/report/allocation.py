@@ -1,43 +1,36 @@
-"""The allocation report: who pays what share of the grand coalition's compute c(N).
+"""The cost-sharing report: who pays what share of the grand coalition's compute c(N).
 
-``write_allocation_report(instance_name, design, units, docs, out_dir)`` writes, atomically
-(see :func:`optimizer.report.replace_dir`):
-
-- ``allocation.md``, ``allocation.html`` (one self-contained page), ``allocation.csv``
-  (one row per method x member, units in the column names), ``allocation.json`` (``docs``
-  as given) and the chart ``standalone-vs-allocated.svg``.
-
-``docs`` are ``Allocation.to_dict()`` objects (:mod:`optimizer.allocation`), one per
-method. Rendering is a pure function of the arguments, so the same allocations give
-byte-identical files. See docs/reports.md.
+``KIND.write(sharing, out_dir)`` writes a :class:`~optimizer.allocation.CostSharing` (from
+:func:`optimizer.allocation.share_costs`) as ``allocation.md``, ``allocation.html`` (one
+self-contained page), ``allocation.csv`` (one row per method and member, units in the column
+names), ``allocation.json`` (the allocations as `allocate --json` prints them) and the chart
+``standalone-vs-allocated.svg``; by default into ``reports/<instance-slug>-allocation/``.
+Rendering is a pure function of the study, so the same allocations give byte-identical files.
+``summary_text(sharing)`` is what `consortium allocate` prints. See docs/reports.md.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
-import re
 from pathlib import Path
-from typing import Any, Mapping, Sequence
 
-from ..errors import UsageError
-from . import content as c
+from ..costsharing import Allocation, CostSharing
+from ..formatting import num
+from ..instance import slugify
 from . import csvs
-from .page import Page
 from .charts import BLUE, GREEN, INK, ORANGE, PURPLE, SILO, SKY, VERMILION, compact, new_figure, svg_text
-from .resultdoc import sanitise, slugify
+from .kind import ReportKind
+from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, KeyValues, Mark, Page, Para, Status,
+                   Table, Title, file_list, json_bytes, pct, regenerate_footer, units_text)
 
 CHART = "standalone-vs-allocated"
-ALLOCATION_FILES = frozenset(["allocation.md", "allocation.html", "allocation.csv", "allocation.json",
-                              f"{CHART}.svg"])
 Z = 1.96                       # error bars and intervals: ±1.96 standard errors (95%, normal)
 METHOD_NAMES = {"shapley": "Shapley value", "least-core": "Least core", "nucleolus": "Nucleolus",
                 "proportional": "Proportional to standalone cost"}
 SHORT_NAMES = {"shapley": "Shapley", "least-core": "Least core", "nucleolus": "Nucleolus",
                "proportional": "Proportional"}
 METHOD_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILION)
-DOC_KEYS = ("method", "grand_coalition", "in_core", "allocation")
-ROW_KEYS = ("member", "standalone", "allocated", "savings")
+COMPUTE_COLUMNS = ("standalone", "allocated", "savings", "std_error", "grand_coalition")  # suffixed with the unit
 
 FILES = [
     ("allocation.html", "this report as one self-contained page (chart inline)"),
@@ -48,137 +41,21 @@ FILES = [
 ]
 
 
-def csv_columns(cu: str) -> list[str]:
-    """allocation.csv's columns; ``cu`` is the compute unit made safe for a column name."""
-    return ["method", "member", f"standalone_{cu}", f"allocated_{cu}", f"savings_{cu}", "savings_fraction",
-            f"std_error_{cu}", "in_core", f"grand_coalition_{cu}"]
-
-
-def default_allocation_dir(instance_slug: str, design: str = "consortium") -> Path:
-    """``reports/<instance-slug>-allocation/`` (``-<design>-allocation`` for another design)."""
-    slug = slugify(instance_slug)
-    tag = "allocation" if design == "consortium" else f"{slugify(design)}-allocation"
-    return Path("reports") / f"{slug}-{tag}"
-
-
-def check_allocation_dir(out_dir: str | os.PathLike) -> Path:
-    """Refuse an ``out_dir`` we must not replace: a file, a symlink, or a directory holding
-    anything but an allocation report of ours."""
-    from . import refuse_unless_ours
-    return refuse_unless_ours(Path(out_dir), ALLOCATION_FILES, "allocation report")
-
-
-# ---------------------------------------------------------------------------------------------
-def _number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def check_docs(docs: Any) -> list[dict]:
-    """The allocations as JSON-safe dicts; UsageError naming every problem at once."""
-    problems: list[str] = []
-    if not isinstance(docs, Sequence) or isinstance(docs, (str, bytes)):
-        raise UsageError(f"allocation report: expected a list of allocations, got {type(docs).__name__}")
-    if not docs:
-        raise UsageError("allocation report: no allocations to report")
-    for n, d in enumerate(docs):
-        if not isinstance(d, Mapping):
-            problems.append(f"allocations[{n}]: expected an object, got {type(d).__name__}")
-            continue
-        missing = [k for k in DOC_KEYS if k not in d]
-        if missing:
-            problems.append(f"allocations[{n}]: missing key(s) " + ", ".join(missing))
-            continue
-        if not _number(d["grand_coalition"]):
-            problems.append(f"allocations[{n}].grand_coalition: expected a number, got {d['grand_coalition']!r}")
-        rows = d["allocation"]
-        if not isinstance(rows, list) or not rows:
-            problems.append(f"allocations[{n}].allocation: expected a non-empty list of members")
-            continue
-        for k, r in enumerate(rows):
-            where = f"allocations[{n}].allocation[{k}]"
-            if not isinstance(r, Mapping):
-                problems.append(f"{where}: expected an object")
-                continue
-            lacking = [key for key in ROW_KEYS if key not in r]
-            if lacking:
-                problems.append(f"{where}: missing key(s) " + ", ".join(lacking))
-                continue
-            for key in ROW_KEYS[1:]:
-                if not _number(r[key]):
-                    problems.append(f"{where}.{key}: expected a number, got {r[key]!r}")
-            se = r.get("std_error")
-            if se is not None and not _number(se):
-                problems.append(f"{where}.std_error: expected a number or null, got {se!r}")
-    methods = [d.get("method") for d in docs if isinstance(d, Mapping)]
-    dup = sorted({m for m in methods if methods.count(m) > 1}, key=str)
-    if dup:
-        problems.append("the same method twice: " + ", ".join(map(str, dup)))
-    if problems:
-        lines = ["allocation report: " + p for p in problems]
-        if len(lines) > 1:
-            lines.append(f"{len(lines)} problems found")
-        raise UsageError("\n".join(lines))
-    return [_no_negative_zero(sanitise(dict(d))) for d in docs]
-
-
-def _no_negative_zero(x: Any) -> Any:
-    """-0.0 (a rounded -1e-12 from an LP) as 0.0, so it never shows as '-0'."""
-    if isinstance(x, float):
-        return x + 0.0
-    if isinstance(x, dict):
-        return {k: _no_negative_zero(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_no_negative_zero(v) for v in x]
-    return x
-
-
-def _members(docs: list[dict]) -> list[str]:
-    return list(dict.fromkeys(r["member"] for d in docs for r in d["allocation"]))
-
-
-def _standalone(docs: list[dict]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for d in docs:
-        for r in d["allocation"]:
-            out.setdefault(r["member"], r["standalone"])
-    return out
-
-
-def _has_se(d: dict) -> bool:
-    return any(r.get("std_error") is not None for r in d["allocation"])
-
-
-def _label(method: str) -> str:
-    return METHOD_NAMES.get(method, method)
-
-
-def _penalty(docs: list[dict]) -> str | None:
-    for d in docs:
-        for note in d.get("notes") or []:
-            m = re.search(r"unmet need at ([0-9.eE+-]+)\s*x", str(note))
-            if m:
-                return m.group(1)
-    return None
-
-
-def _ratio(a: float, b: float) -> float | None:
-    return None if not b else a / b
+def report_slug(instance_slug: str, design: str = "consortium") -> str:
+    """The default directory's slug: the instance's, with the design's unless it is the
+    consortium (``reports/<slug>-<design>-allocation/``)."""
+    return slugify(instance_slug) if design == "consortium" else f"{slugify(instance_slug)}-{slugify(design)}"
 
 
 # --- the chart --------------------------------------------------------------------------------
-def allocation_chart(docs: list[dict], compute_unit: str | None = None) -> str | None:
+def standalone_vs_allocated_chart(sharing: CostSharing) -> str:
     """Per member (top to bottom): its standalone cost c({i}) in grey, then what each method
     allocates to it; Monte Carlo estimates carry ±1.96 standard-error bars."""
-    members = _members(docs)
-    if not members:
-        return None
-    cu = compute_unit or "compute units"
-    alone = _standalone(docs)
-    series = [("standalone c({i})", {m: alone[m] for m in members}, None, SILO)]
-    for k, d in enumerate(docs):
-        vals = {r["member"]: r["allocated"] for r in d["allocation"]}
-        errs = {r["member"]: r.get("std_error") for r in d["allocation"]}
-        series.append((SHORT_NAMES.get(d["method"], d["method"]), vals, errs, METHOD_COLOURS[k % len(METHOD_COLOURS)]))
+    members = sharing.members
+    series = [("standalone c({i})", sharing.standalone, None, SILO)]
+    for k, a in enumerate(sharing.allocations):
+        series.append((SHORT_NAMES.get(a.method, a.method), dict(zip(a.members, a.allocated)),
+                       dict(zip(a.members, a.std_error)), METHOD_COLOURS[k % len(METHOD_COLOURS)]))
     k_n = len(series)
     step = 0.82 / k_n
     spread = [(v, Z * ((e or {}).get(m) or 0.0)) for _, s, e, _ in series for m, v in s.items()]
@@ -203,10 +80,10 @@ def allocation_chart(docs: list[dict], compute_unit: str | None = None) -> str |
         ax.xaxis.set_major_formatter(lambda x, _pos: compact(x) if x else "0")
         ax.grid(axis="x")
         ax.tick_params(axis="y", length=0)
-        ax.set_xlabel(f"compute ({cu})")
+        ax.set_xlabel(f"compute ({sharing.units.get('compute') or 'compute units'})")
         ax.set_title("Standalone cost vs allocated cost per member")
         handles, labels = ax.get_legend_handles_labels()
-        if any(_has_se(d) for d in docs):
+        if any(a.monte_carlo for a in sharing.allocations):
             from matplotlib.lines import Line2D
             handles.append(Line2D([], [], color=INK, linewidth=0.9, marker="|", markersize=6))
             labels.append(f"±{Z} standard errors (Monte Carlo)")
@@ -215,26 +92,32 @@ def allocation_chart(docs: list[dict], compute_unit: str | None = None) -> str |
 
 
 # --- the page ---------------------------------------------------------------------------------
-def _core_text(d: dict) -> list[c.Cell]:
-    if d.get("in_core") is None:
-        return [c.Mark("core not checked", "muted"), ": too many coalitions and none solved"]
-    if d["in_core"]:
+def _share_text(fraction: float | None) -> str:
+    return "n/a" if fraction is None else f"{fraction:.1%}"
+
+
+def _coalition(a: Allocation) -> str:
+    return "{" + ", ".join(a.objection.coalition) + "}"
+
+
+def _core_text(a: Allocation) -> list[Cell]:
+    if a.in_core is None:
+        return [Mark("core not checked", "muted"), ": too many coalitions and none solved"]
+    if a.in_core:
         return ["in the core: no coalition pays more than it would need alone"]
-    ob = d.get("objection") or {}
-    who = ob.get("coalition") or []
-    return [c.Mark("not in the core", "bind"), ": ", c.Mark("{" + ", ".join(who) + "}", "strong"),
-            f" would pay {c.num(ob.get('pays'))} but needs only {c.num(ob.get('alone'))} alone "
-            f"(excess {c.num(ob.get('excess'))})"]
+    ob = a.objection
+    return [Mark("not in the core", "bind"), ": ", Mark(_coalition(a), "strong"),
+            f" would pay {num(ob.pays)} but needs only {num(ob.alone)} alone (excess {num(ob.excess)})"]
 
 
-def _status(docs: list[dict]) -> c.Status:
-    outside = [d["method"] for d in docs if d.get("in_core") is False]
-    unknown = [d["method"] for d in docs if d.get("in_core") is None]
-    n = len(docs)
+def _status(sharing: CostSharing) -> Status:
+    outside = [a.method for a in sharing.allocations if a.in_core is False]
+    unknown = [a.method for a in sharing.allocations if a.in_core is None]
+    n = len(sharing.allocations)
     if not outside and not unknown:
         word = "Every allocation" if n > 1 else "The allocation"
-        return c.Status("ok", "IN THE CORE", f"{word} is in the core: no coalition of members would pay more "
-                                             "inside the consortium than it needs on its own.")
+        return Status("ok", "IN THE CORE", f"{word} is in the core: no coalition of members would pay more "
+                                           "inside the consortium than it needs on its own.")
     parts = []
     if outside:
         parts.append("not in the core: " + ", ".join(outside) + " (some coalition would do better alone; "
@@ -242,194 +125,182 @@ def _status(docs: list[dict]) -> c.Status:
     if unknown:
         parts.append("core not checked: " + ", ".join(unknown))
     text = "; ".join(parts)
-    return c.Status("warn", f"{n - len(outside) - len(unknown)} OF {n} IN THE CORE", text[0].upper() + text[1:] + ".")
+    return Status("warn", f"{n - len(outside) - len(unknown)} OF {n} IN THE CORE", text[0].upper() + text[1:] + ".")
 
 
-def _headline(docs: list[dict], cu: str) -> c.Figures:
-    grand = docs[0]["grand_coalition"]
-    alone = _standalone(docs)
-    silo = sum(alone.values())
-    saved = silo - grand
-    items = [c.Figure("Grand coalition c(N)", c.num(grand), cu, "optimal compute of all members together",
-                      key=True),
-             c.Figure("Sum of standalone costs", c.num(silo), cu, "each member alone: Σ c({i})"),
-             c.Figure("Saved by cooperating", c.num(saved), cu,
-                      f"{c.pct(_ratio(saved, silo))} of the standalone sum" if silo else "", key=True),
-             c.Figure("Methods", str(len(docs)), "", ", ".join(d["method"] for d in docs))]
-    for d in docs:
-        if d.get("in_core") is None:
-            items.append(c.Figure(f"{d['method']}: in the core?", "n/a", "", "not checked"))
-        elif d["in_core"]:
-            items.append(c.Figure(f"{d['method']}: in the core?", "yes", "", "no coalition objects"))
+def _headline(sharing: CostSharing, cu: str) -> Figures:
+    total = sharing.total
+    items = [Figure("Grand coalition c(N)", num(sharing.grand_coalition), cu, "optimal compute of all members together",
+                    key=True),
+             Figure("Sum of standalone costs", num(total.standalone), cu, "each member alone: Σ c({i})"),
+             Figure("Saved by cooperating", num(total.savings), cu,
+                    f"{pct(total.savings_fraction)} of the standalone sum" if total.standalone else "", key=True),
+             Figure("Methods", str(len(sharing.allocations)), "", ", ".join(sharing.methods))]
+    for a in sharing.allocations:
+        label = f"{a.method}: in the core?"
+        if a.in_core is None:
+            items.append(Figure(label, "n/a", "", "not checked"))
+        elif a.in_core:
+            items.append(Figure(label, "yes", "", "no coalition objects"))
         else:
-            ob = d.get("objection") or {}
-            items.append(c.Figure(f"{d['method']}: in the core?", "no", "",
-                                  "{" + ", ".join(ob.get("coalition") or []) + "} objects: excess "
-                                  f"{c.num(ob.get('excess'))} {cu}", key=True))
-    return c.Figures(items)
+            items.append(Figure(label, "no", "", f"{_coalition(a)} objects: excess {num(a.objection.excess)} {cu}",
+                                key=True))
+    return Figures(items)
 
 
-def _method_table(d: dict, cu: str) -> c.Table:
-    se = _has_se(d)
+def _method_table(a: Allocation, cu: str) -> Table:
+    se = a.monte_carlo
     headers = [("Member", ""), ("Standalone c({i})", cu), ("Allocated", cu), ("Savings", cu),
                ("Savings", "% of standalone")] + ([("95% interval", f"± {cu}")] if se else [])
-    rows: list[list[c.Cell]] = []
-    for r in d["allocation"]:
-        share = _ratio(r["savings"], r["standalone"])
-        row: list[c.Cell] = [r["member"], c.num(r["standalone"]), c.num(r["allocated"]), c.num(r["savings"]),
-                             "n/a" if share is None else f"{share:.1%}"]
-        if se:
-            row.append("" if r.get("std_error") is None else c.num(Z * r["std_error"]))
-        rows.append(row)
-    total_alone = sum(r["standalone"] for r in d["allocation"])
-    total_alloc = sum(r["allocated"] for r in d["allocation"])
-    share = _ratio(total_alone - total_alloc, total_alone)
-    total: list[c.Cell] = [c.Mark("all members", "strong"), c.Mark(c.num(total_alone), "strong"),
-                           c.Mark(c.num(total_alloc), "strong"), c.Mark(c.num(total_alone - total_alloc), "strong"),
-                           c.Mark("n/a" if share is None else f"{share:.1%}", "strong")]
-    rows.append(total + ([""] if se else []))
-    return c.Table(headers, rows, numeric=set(range(1, len(headers))), empty="no members")
+    rows: list[list[Cell]] = []
+    for s in a.shares:
+        row: list[Cell] = [s.member, num(s.standalone), num(s.allocated), num(s.savings),
+                           _share_text(s.savings_fraction)]
+        rows.append(row + (["" if s.std_error is None else num(Z * s.std_error)] if se else []))
+    t = a.total
+    rows.append([Mark(x, "strong") for x in ("all members", num(t.standalone), num(t.allocated), num(t.savings),
+                                             _share_text(t.savings_fraction))] + ([""] if se else []))
+    return Table(headers, rows, numeric=set(range(1, len(headers))), empty="no members")
 
 
-def _by_method_table(docs: list[dict], cu: str) -> c.Table:
-    members = _members(docs)
-    alone = _standalone(docs)
-    by = [{r["member"]: r["allocated"] for r in d["allocation"]} for d in docs]
-    headers = [("Member", ""), ("Standalone", cu)] + [(d["method"], cu) for d in docs]
-    rows = [[m, c.num(alone[m])] + [c.num(b.get(m)) for b in by] for m in members]
-    return c.Table(headers, rows, numeric=set(range(1, len(headers))), empty="no members")
+def _by_method_table(sharing: CostSharing, cu: str) -> Table:
+    alone = sharing.standalone
+    by = [dict(zip(a.members, a.allocated)) for a in sharing.allocations]
+    headers = [("Member", ""), ("Standalone", cu)] + [(m, cu) for m in sharing.methods]
+    rows = [[m, num(alone[m])] + [num(b.get(m)) for b in by] for m in sharing.members]
+    return Table(headers, rows, numeric=set(range(1, len(headers))), empty="no members")
 
 
-def _game(docs: list[dict]) -> list[c.Block]:
-    penalty = _penalty(docs)
-    times = f"{penalty} times" if penalty else "a penalty multiple of (by default 3 times)"
+def _game(sharing: CostSharing) -> list[Block]:
     return [
-        c.Para(["The consortium is a cost game. For every coalition S of members, ",
-                c.Mark("c(S)", "code"), " is the optimal total R&D compute when only the members of S take part "
-                "(the design with ", c.Mark("members: S", "code"), "), each workstream's replicas capped at the "
-                "number of members of S able to run it. A need that S cannot meet at all is priced at ",
-                f"{times} its compute, so every c(S) is finite. ", c.Mark("c(N)", "code"),
-                " is the grand coalition's compute: the amount to share. A member's standalone cost ",
-                c.Mark("c({i})", "code"), " is what it needs alone."]),
-        c.Bullets([
-            [c.Mark("Shapley value", "strong"), ": each member's marginal cost c(S ∪ {i}) − c(S), averaged "
+        Para(["The consortium is a cost game. For every coalition S of members, ",
+              Mark("c(S)", "code"), " is the optimal total R&D compute when only the members of S take part "
+              "(the design with ", Mark("members: S", "code"), "), each workstream's replicas capped at the "
+              "number of members of S able to run it. A need that S cannot meet at all is priced at ",
+              f"{sharing.unmet_penalty:g} times its compute, so every c(S) is finite. ", Mark("c(N)", "code"),
+              " is the grand coalition's compute: the amount to share. A member's standalone cost ",
+              Mark("c({i})", "code"), " is what it needs alone."]),
+        Bullets([
+            [Mark("Shapley value", "strong"), ": each member's marginal cost c(S ∪ {i}) − c(S), averaged "
              "over every order in which the members could join (exact from all coalitions up to 12 members, "
              "otherwise a Monte Carlo estimate with a standard error)."],
-            [c.Mark("Least core", "strong"), ": an allocation that minimises the largest excess "
+            [Mark("Least core", "strong"), ": an allocation that minimises the largest excess "
              "x(S) − c(S) any coalition pays over its own cost. The least core can hold many allocations; this "
              "is the one the linear programme returns, so it may favour some members arbitrarily."],
-            [c.Mark("Nucleolus", "strong"), ": the least core refined lexicographically (after the largest "
+            [Mark("Nucleolus", "strong"), ": the least core refined lexicographically (after the largest "
              "excess, the next largest, …); unique, and in the core whenever the core is non-empty."],
-            [c.Mark("Proportional", "strong"), ": c(N) split in proportion to the standalone costs; the simple "
+            [Mark("Proportional", "strong"), ": c(N) split in proportion to the standalone costs; the simple "
              "reference rule."],
-            [c.Mark("The core", "strong"), ": allocations under which no coalition pays more than c(S). "
+            [Mark("The core", "strong"), ": allocations under which no coalition pays more than c(S). "
              "An allocation outside it names the coalition with the largest excess: those members would be "
              "better off on their own."],
         ]),
-        c.Para(["Every allocation is efficient: the members' shares add up to c(N). Savings are standalone "
-                "minus allocated; a negative allocation means the member is paid for what it brings."]),
+        Para(["Every allocation is efficient: the members' shares add up to c(N). Savings are standalone "
+              "minus allocated; a negative allocation means the member is paid for what it brings."]),
     ]
 
 
-def _notes(docs: list[dict]) -> c.Bullets:
-    common = [n for n in (docs[0].get("notes") or []) if all(n in (d.get("notes") or []) for d in docs)]
-    items: list[c.Cell] = [str(n) for n in common]
-    for d in docs:
-        for n in d.get("notes") or []:
-            if n not in common:
-                items.append([c.Mark(d["method"], "strong"), f": {n}"])
-    solved = max((d.get("coalitions_solved") or 0) for d in docs)
-    if solved:
-        items.append(f"{solved:,} coalitions solved (c(S) for every S other than the empty one that a method or "
-                     "the core check needed), shared by all methods.")
-    return c.Bullets(items)
+def _notes(sharing: CostSharing) -> Bullets:
+    allocations = sharing.allocations
+    common = [n for n in allocations[0].notes if all(n in a.notes for a in allocations)]
+    items: list[Cell] = list(common)
+    for a in allocations:
+        items += [[Mark(a.method, "strong"), f": {n}"] for n in a.notes if n not in common]
+    if sharing.coalitions_solved:
+        items.append(f"{sharing.coalitions_solved:,} coalitions solved (c(S) for every S other than the empty one "
+                     "that a method or the core check needed), shared by all methods.")
+    return Bullets(items)
 
 
-def build(instance_name: str, design: str, units: Mapping[str, str], docs: list[dict], chart: bool) -> list[c.Block]:
-    cu = units.get("compute") or "compute units"
-    blocks: list[c.Block] = [
-        c.Title(instance_name, f"Cost sharing · design {design} · {len(_members(docs))} members"),
-        _status(docs),
-        c.Heading("Headline", "headline"),
-        _headline(docs, cu),
-        c.Heading("Standalone vs allocated cost", "chart"),
+def build(sharing: CostSharing) -> list[Block]:
+    cu = sharing.units.get("compute") or "compute units"
+    blocks: list[Block] = [
+        Title(sharing.instance, f"Cost sharing · design {sharing.design} · {len(sharing.members)} members"),
+        _status(sharing),
+        Heading("Headline", "headline"),
+        _headline(sharing, cu),
+        Heading("Standalone vs allocated cost", "chart"),
+        Chart(CHART, "Standalone cost vs allocated cost per member, by method",
+              "Per member, the grey bar is its standalone cost c({i}); the coloured bars are what each method "
+              f"allocates to it. The gap is its saving from cooperating. Monte Carlo estimates carry ±{Z} "
+              "standard-error bars."),
     ]
-    if chart:
-        blocks.append(c.Chart(CHART, "Standalone cost vs allocated cost per member, by method",
-                              "Per member, the grey bar is its standalone cost c({i}); the coloured bars are what "
-                              "each method allocates to it. The gap is its saving from cooperating. Monte Carlo "
-                              f"estimates carry ±{Z} standard-error bars."))
-    if len(docs) > 1:
-        blocks += [c.Para(["Allocated cost by method, side by side:"]), _by_method_table(docs, cu)]
-    blocks.append(c.Heading("The cost game", "game"))
-    blocks += _game(docs)
-    for d in docs:
-        blocks += [c.Heading(_label(d["method"]), f"method-{slugify(d['method'])}"),
-                   c.Para([c.Mark(d["method"], "code"), f": c(N) = {c.num(d['grand_coalition'])} {cu}; ",
-                           *_core_text(d), "."]),
-                   _method_table(d, cu)]
-    blocks += [c.Heading("Notes", "notes"), _notes(docs),
-               c.Heading("Assumptions", "assumptions"),
-               c.KeyValues([("Instance", instance_name), ("Design", design),
-                            ("Units", f"compute: {units.get('compute', 'n/a')}; money: {units.get('money', 'n/a')}"),
-                            ("Cost", "total R&D compute (runs plus adoptions) of the coalition's optimal plan"),
-                            ("Methods", ", ".join(d["method"] for d in docs))]),
-               c.Heading("Files", "files"),
-               c.Bullets([[c.Mark(name, "file"), " — ", *_code_spans(what)] for name, what in FILES])]
+    if len(sharing.allocations) > 1:
+        blocks += [Para(["Allocated cost by method, side by side:"]), _by_method_table(sharing, cu)]
+    blocks.append(Heading("The cost game", "game"))
+    blocks += _game(sharing)
+    for a in sharing.allocations:
+        blocks += [Heading(METHOD_NAMES.get(a.method, a.method), f"method-{slugify(a.method)}"),
+                   Para([Mark(a.method, "code"), f": c(N) = {num(a.grand_coalition)} {cu}; ", *_core_text(a), "."]),
+                   _method_table(a, cu)]
+    blocks += [Heading("Notes", "notes"), _notes(sharing),
+               Heading("Assumptions", "assumptions"),
+               KeyValues([("Instance", sharing.instance), ("Design", sharing.design),
+                          ("Units", units_text(sharing.units)),
+                          ("Cost", "total R&D compute (runs plus adoptions) of the coalition's optimal plan"),
+                          ("Methods", ", ".join(sharing.methods))]),
+               Heading("Files", "files"), file_list(FILES)]
     return blocks
 
 
-def _code_spans(text: str) -> list[c.Cell]:
-    """'as `x` does' -> ['as ', Mark('x', 'code'), ' does']."""
-    return [c.Mark(p, "code") if k % 2 else p for k, p in enumerate(text.split("`")) if p]
+def render(sharing: CostSharing) -> dict[str, bytes]:
+    """{file name: content} of the report; a pure function of the study."""
+    cu = csvs.unit_label(sharing.units.get("compute"), "compute-units")
+    table = sharing.table().reset_index().rename(columns={c: f"{c}_{cu}" for c in COMPUTE_COLUMNS})
+    methods = " ".join(f"--method {m}" for m in sharing.methods)
+    footer = regenerate_footer(f"consortium allocate FILE --design {sharing.design} {methods} --out DIR")
+    return {"allocation.json": json_bytes([a.to_dict() for a in sharing.allocations]),
+            "allocation.csv": csvs.csv_bytes(table),
+            **Page(build(sharing), {CHART: standalone_vs_allocated_chart(sharing)}, "cost sharing",
+                   footer).files("allocation")}
 
 
-def _r6(x: float | None) -> float | None:
-    if x is None:
-        return None
-    r = round(float(x), 6)
-    return 0.0 if r == 0 else r
+KIND = ReportKind("allocation report", frozenset(["allocation.md", "allocation.html", "allocation.csv",
+                                                  "allocation.json", f"{CHART}.svg"]),
+                  render, suffix="-allocation")
 
 
-def _csv(docs: list[dict], cu: str) -> bytes:
-    import pandas as pd
-    rows = []
-    for d in docs:
-        for r in d["allocation"]:
-            share = _ratio(r["savings"], r["standalone"])
-            rows.append([d["method"], r["member"], r["standalone"], r["allocated"], r["savings"],
-                         None if share is None else _r6(share), r.get("std_error"), d.get("in_core"),
-                         d["grand_coalition"]])
-    return csvs.csv_bytes(pd.DataFrame(rows, columns=csv_columns(cu), dtype=object))
+# --- the terminal -----------------------------------------------------------------------------
+def summary_text(sharing: CostSharing) -> str:
+    """What `consortium allocate` prints: per method c(N), whether it is in the core, and
+    each member's standalone, allocated and saved compute."""
+    return "\n\n".join(_allocation_text(a, sharing.units.get("compute", "")) for a in sharing.allocations)
 
 
-def render_allocation(instance_name: str, design: str, units: Mapping[str, str] | None,
-                      docs: Sequence[Mapping[str, Any]]) -> dict[str, bytes]:
-    """{file name: content} of the allocation report; a pure function of its arguments."""
-    from .. import __version__
-    docs = check_docs(docs)
-    units = dict(units or {})
-    cu_label = csvs.unit_label(units.get("compute"), "compute-units")
-    svg = allocation_chart(docs, units.get("compute"))
-    svgs = {CHART: svg} if svg is not None else {}
-    blocks = build(instance_name, design, units, docs, bool(svgs))
-    methods = " ".join(f"--method {d['method']}" for d in docs)
-    footer: list[c.Cell] = [f"Generated by consortium-optimizer {__version__}; regenerate with ",
-                            c.Mark(f"consortium allocate FILE --design {design} {methods} --out DIR", "code"), "."]
-    files: dict[str, bytes] = {
-        "allocation.json": (json.dumps(docs, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8"),
-        "allocation.csv": _csv(docs, cu_label),
-        **Page(blocks, svgs, "cost sharing", footer).files("allocation"),
-    }
-    files.update({f"{name}.svg": s.encode("utf-8") for name, s in svgs.items()})
-    return files
+def _allocation_text(a: Allocation, cu: str) -> str:
+    from ..cli import text_table
+    if a.in_core is None:
+        core = "core not checked"
+    elif a.in_core:
+        core = "in the core"
+    else:
+        ob = a.objection
+        core = (f"NOT in the core: {', '.join(ob.coalition)} would pay {num(ob.pays)} "
+                f"but need only {num(ob.alone)} alone (excess {num(ob.excess)})")
+    rows = [["member", "standalone", "allocated", "savings", "savings %"] + (["± 95%"] if a.monte_carlo else [])]
+    for s in a.shares:
+        row = [s.member, num(s.standalone), num(s.allocated), num(s.savings), _share_text(s.savings_fraction)]
+        rows.append(row + (["" if s.std_error is None else num(Z * s.std_error)] if a.monte_carlo else []))
+    return "\n".join([f"{a.method}: c(N) = {num(a.grand_coalition, cu)}, {core}"] + text_table(rows)
+                     + [f"  note: {n}" for n in a.notes])
+
+
+# --- the names optimizer.report and tests/test_safe_output.py still import (until they use KIND) -
+ALLOCATION_FILES = KIND.files
+check_allocation_dir = KIND.check_dir
+
+
+def default_allocation_dir(instance_slug: str, design: str = "consortium") -> Path:
+    return KIND.default_dir(report_slug(instance_slug, design))
+
+
+def render_allocation(instance_name: str, design: str, units: dict, docs: list[dict],
+                      unmet_penalty: float = 3.0) -> dict[str, bytes]:
+    return render(CostSharing(instance=instance_name, design=design, units=units, unmet_penalty=unmet_penalty,
+                              allocations=docs))
 
 
 def write_allocation_report(instance_name: str, design: str, units: dict, docs: list[dict],
-                            out_dir: str | os.PathLike) -> Path:
-    """Write the allocation report into ``out_dir`` (created or replaced atomically)."""
-    from . import replace_dir
-    given = check_allocation_dir(out_dir)
-    files = render_allocation(instance_name, design, units, docs)   # bad input fails before writing
-    replace_dir(given, lambda: files, check_allocation_dir, "allocation report")
-    return given
+                            out_dir: str | os.PathLike, unmet_penalty: float = 3.0) -> Path:
+    return KIND.write(CostSharing(instance=instance_name, design=design, units=units, unmet_penalty=unmet_penalty,
+                                  allocations=docs), out_dir)

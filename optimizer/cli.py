@@ -19,8 +19,6 @@ from . import __version__, interrupt
 from .api import comparison_of, solve, solve_designs
 from .execution import Executor, default_workers, scheduler_address
 from .formatting import num, text_table
-
-fmt = num  # the allocation and sweep text move to their report modules
 from .errors import InputError, LimitReached, UsageError
 from .instance import load_instance
 from .status import Status
@@ -253,19 +251,16 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     from .allocation import share_costs
     inst = load_instance(args.file)
     inst.design(args.design)
-    from .report.allocation import KIND, report_slug, summary_text
-    out_dir = _out_dir(args.out, "allocation", report_slug(inst.slug, args.design))
+    from .report.allocation import KIND, summary_text
+    out_dir = _out_dir(args.out, "allocation", inst.slug, args.design)
     sharing = share_costs(inst, args.methods or ["shapley"], args.design, samples=args.samples, seed=args.seed,
                           unmet_penalty=args.unmet_penalty, executor=Executor(workers=args.workers),
                           time_limit=args.time_limit)
-    if args.json:
-        docs = [a.to_dict() for a in sharing.allocations]
-        emit(json_text(docs[0] if len(docs) == 1 else docs))
-    else:
-        emit(summary_text(sharing))
-    if out_dir is not None:
-        KIND.write(sharing, out_dir)
-        note(f"report written to {out_dir}/", args.json)
+    written = KIND.write(sharing, out_dir) if out_dir is not None else None
+    docs = [a.to_dict() for a in sharing.allocations]
+    emit(json_text(docs[0] if len(docs) == 1 else docs) if args.json else summary_text(sharing))
+    if written is not None:
+        note(f"report written to {written}/", args.json)
     return EXIT_OK
 
 

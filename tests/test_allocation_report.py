@@ -18,8 +18,10 @@ from optimizer import InputError
 from optimizer.allocation import Allocation, CostSharing, share_costs
 from optimizer.cli import main
 from optimizer.records import problems
-from optimizer.report import MARKER, marker_bytes, write_report
-from optimizer.report.allocation import KIND, report_slug, summary_text
+from optimizer.report import MARKER, kind, marker_bytes
+
+write_report = kind("plan").write
+from optimizer.report.allocation import KIND, summary_text
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "instances" / "open-moe-consortium.yaml"
@@ -274,8 +276,8 @@ def test_out_dir_safety(report, docs, tmp_path):
 
 
 def test_default_dir():
-    assert KIND.default_dir(report_slug("open-moe-consortium")) == Path("reports/open-moe-consortium-allocation")
-    assert KIND.default_dir(report_slug("three", "pooled")) == Path("reports/three-pooled-allocation")
+    assert KIND.default_dir("open-moe-consortium") == Path("reports/open-moe-consortium-allocation")
+    assert KIND.default_dir("three", "pooled") == Path("reports/three-pooled-allocation")
 
 
 def test_cli_allocate_out(tmp_path, monkeypatch, capsys):

@@ -24,6 +24,7 @@ import yaml
 import optimizer
 from optimizer import InputError
 from optimizer.allocation import allocate
+from optimizer.costsharing import CostSharing
 from optimizer.api import comparison_of, solve_designs
 from optimizer.cli import main
 from optimizer.report import MARKER, kind, marker_bytes
@@ -344,7 +345,9 @@ def test_formulas_are_inert_in_comparison_allocation_and_sweep_csvs(tmp_path):
     lopsided = copy.deepcopy(docs[0])
     lopsided["method"] = "@lopsided"
     lopsided["allocation"][0]["allocated"] = -40.0          # a negative number stays a number
-    out = write_allocation_report("Formulas", "consortium", EVIL["units"], [docs[0], lopsided], tmp_path / "alloc")
+    sharing = CostSharing(instance="Formulas", design="consortium", units=EVIL["units"], unmet_penalty=3.0,
+                          allocations=[docs[0], lopsided])
+    out = kind("allocation").write(sharing, tmp_path / "alloc")
     rows = cells((out / "allocation.csv").read_bytes())[1:]
     assert {r[1] for r in rows} == {"'" + EVIL_MEMBER, "'" + EVIL_OTHER}
     assert [r[0] for r in rows] == ["proportional", "proportional", "'@lopsided", "'@lopsided"]

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from ..costsharing import Allocation, CostSharing
-from ..formatting import num
+from ..formatting import num, text_table
 from ..instance import slugify
 from . import csvs
 from .charts import BLUE, GREEN, INK, ORANGE, PURPLE, SILO, SKY, VERMILION, compact, new_figure, svg_text
@@ -39,12 +39,6 @@ FILES = [
     ("allocation.json", "the allocations as a JSON list, one object per method, as `allocate --json` prints them"),
     (f"{CHART}.svg", "the chart above"),
 ]
-
-
-def report_slug(instance_slug: str, design: str = "consortium") -> str:
-    """The default directory's slug: the instance's, with the design's unless it is the
-    consortium (``reports/<slug>-<design>-allocation/``)."""
-    return slugify(instance_slug) if design == "consortium" else f"{slugify(instance_slug)}-{slugify(design)}"
 
 
 # --- the chart --------------------------------------------------------------------------------
@@ -268,7 +262,6 @@ def summary_text(sharing: CostSharing) -> str:
 
 
 def _allocation_text(a: Allocation, cu: str) -> str:
-    from ..cli import text_table
     if a.in_core is None:
         core = "core not checked"
     elif a.in_core:
@@ -283,24 +276,3 @@ def _allocation_text(a: Allocation, cu: str) -> str:
         rows.append(row + (["" if s.std_error is None else num(Z * s.std_error)] if a.monte_carlo else []))
     return "\n".join([f"{a.method}: c(N) = {num(a.grand_coalition, cu)}, {core}"] + text_table(rows)
                      + [f"  note: {n}" for n in a.notes])
-
-
-# --- the names optimizer.report and tests/test_safe_output.py still import (until they use KIND) -
-ALLOCATION_FILES = KIND.files
-check_allocation_dir = KIND.check_dir
-
-
-def default_allocation_dir(instance_slug: str, design: str = "consortium") -> Path:
-    return KIND.default_dir(report_slug(instance_slug, design))
-
-
-def render_allocation(instance_name: str, design: str, units: dict, docs: list[dict],
-                      unmet_penalty: float = 3.0) -> dict[str, bytes]:
-    return render(CostSharing(instance=instance_name, design=design, units=units, unmet_penalty=unmet_penalty,
-                              allocations=docs))
-
-
-def write_allocation_report(instance_name: str, design: str, units: dict, docs: list[dict],
-                            out_dir: str | os.PathLike, unmet_penalty: float = 3.0) -> Path:
-    return KIND.write(CostSharing(instance=instance_name, design=design, units=units, unmet_penalty=unmet_penalty,
-                                  allocations=docs), out_dir)

@@ -30,10 +30,10 @@ class ReportKind:
     subdirs: Mapping[str, Callable[[int, Path], Any]] = field(default_factory=dict)
 
     def default_dir(self, instance_slug: str, design: str = "consortium") -> Path:
-        """``reports/<slug><suffix>/``; a plan of a design other than consortium gets
-        ``reports/<slug>-<design>/``."""
+        """``reports/<slug><suffix>/``; for a design other than consortium
+        ``reports/<slug>-<design><suffix>/``."""
         slug = slugify(instance_slug)
-        if not self.suffix and design != "consortium":
+        if design != "consortium":
             slug = f"{slug}-{slugify(design)}"
         return Path("reports") / f"{slug}{self.suffix}"
 

@@ -49,12 +49,6 @@ class ComparisonRow(Record):
     def planned(self) -> bool:
         return has_plan(self.status)
 
-    @property
-    def first_run_compute(self) -> float | None:
-        if not self.planned or self.total_compute is None:
-            return None
-        return max(self.total_compute - (self.duplicated_compute or 0.0) - (self.adoption_compute or 0.0), 0.0)
-
 
 ROW_COLUMNS = list(ComparisonRow.model_fields)
 

@@ -7,7 +7,9 @@ add some) and kept; every key the reports read is typed.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
@@ -65,3 +67,43 @@ def _loc(loc: tuple) -> tuple:
     """pydantic's location without the union branch names ('float', 'none', 'list[...]')."""
     return tuple(p for p in loc if isinstance(p, int) or not (p in ("float", "none", "int", "str", "bool")
                                                            or "[" in p or p.startswith(("constrained", "literal"))))
+
+
+Doc = TypeVar("Doc", bound=BaseModel)
+
+
+def validated(model: type[Doc], doc: Any, file: str = "result", text: str | None = None) -> Doc:
+    """``doc`` as a ``model``, or InputError listing everything that keeps it from being one, each
+    at its key path (and line and column, given the file's ``text``)."""
+    from .errors import InputError, UsageError
+    from .yamlsource import format_path, parse_yaml
+    found = problems(model, doc)
+    if not found:
+        return model.model_validate(doc)
+    source = None
+    if text is not None:
+        try:
+            source = parse_yaml(text, file)[1]  # JSON is YAML: the same reader gives positions
+        except InputError:
+            source = None
+    if source is not None:
+        raise InputError([source.problem(path, message) for path, message in found])
+    lines = [f"{file}: {format_path(path)}: {message}" if path else f"{file}: {message}" for path, message in found]
+    if len(lines) > 1:
+        lines.append(f"{len(lines)} problems found")
+    raise UsageError("\n".join(lines))
+
+
+def read_json(model: type[Doc], path: str | Path, max_bytes: int, what: str) -> Doc:
+    """A JSON file read back as a ``model`` (at most ``max_bytes``), every problem positioned."""
+    from .errors import InputError, Problem
+    from .yamlsource import read_text
+    name = str(path)
+    text = read_text(path, max_bytes, what=what)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(name, exc.lineno, exc.colno, "", f"invalid JSON: {exc.msg}")]) from None
+    except RecursionError:
+        raise InputError([Problem(name, 1, 1, "", "invalid JSON: nested too deeply")]) from None
+    return validated(model, doc, name, text)

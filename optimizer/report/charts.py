@@ -20,7 +20,6 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from ..comparison import ComparisonRow
 from ..results import Plan
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies and in print.
@@ -239,7 +238,7 @@ def silo_chart(p: Plan) -> str | None:
         return svg_text(fig)
 
 
-def compute_by_design_chart(rows: list[ComparisonRow], compute_unit: str | None = None) -> str | None:
+def compute_by_design_chart(rows: list[Plan], compute_unit: str | None = None) -> str | None:
     """Comparison of designs: per design, its silo reference (the design's members each alone)
     next to its total compute split into first runs, second and later runs and adoption, the
     compute saved against the silo hatched. ``rows`` are comparison rows (see

@@ -12,12 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError, Problem, UsageError
 from ..formatting import clean, num
 from ..status import Status as SolveStatus
-from ..records import problems
+from ..records import read_json, validated
 from ..results import BINDING, PLAN_WORDS, Plan
-from ..yamlsource import format_path, parse_yaml, read_text
 from . import charts
 from .csvs import csv_bytes, unit_label
 from .kind import ReportKind
@@ -40,38 +38,13 @@ MAX_RESULT_BYTES = 256 * 1024 * 1024  # a result of 200 members x 1,000 workstre
 
 # --- reading a result back ----------------------------------------------------------------------------
 def plan_of(doc: Any, file: str = "result", text: str | None = None) -> Plan:
-    """``doc`` as a Plan, or every problem that keeps it from being one, each at its key path (and
-    line and column, given the file's ``text``)."""
-    if isinstance(doc, Plan):
-        return doc
-    found = problems(Plan, doc)
-    if not found:
-        return Plan.model_validate(doc)
-    source = None
-    if text is not None:
-        try:
-            source = parse_yaml(text, file)[1]  # JSON is YAML: the same reader gives positions
-        except InputError:
-            source = None
-    if source is not None:
-        raise InputError([source.problem(path, message) for path, message in found])
-    lines = [f"{file}: {format_path(path)}: {message}" if path else f"{file}: {message}" for path, message in found]
-    if len(lines) > 1:
-        lines.append(f"{len(lines)} problems found")
-    raise UsageError("\n".join(lines))
+    """``doc`` as a Plan, or every problem that keeps it from being one (see records.validated)."""
+    return doc if isinstance(doc, Plan) else validated(Plan, doc, file, text)
 
 
 def load_result_json(path: str | Path) -> Plan:
     """Read a result written by ``consortium solve --json`` or a report's ``result.json``."""
-    name = str(path)
-    text = read_text(path, MAX_RESULT_BYTES, what="a result JSON file")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError([Problem(name, exc.lineno, exc.colno, "", f"invalid JSON: {exc.msg}")]) from None
-    except RecursionError:
-        raise InputError([Problem(name, 1, 1, "", "invalid JSON: nested too deeply")]) from None
-    return plan_of(doc, name, text)
+    return read_json(Plan, path, MAX_RESULT_BYTES, "a result JSON file")
 
 
 # --- what the page says ---------------------------------------------------------------------------------

@@ -29,11 +29,12 @@ from dataclasses import asdict, dataclass
 
 import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also load every plugin (~0.25 s)
 
-from .model import Layer, need_keys, required, total_compute
+from .model import Layer, required, total_compute
 from .schema import InstanceFile
 from .tables import ModelData
 
 UNMET_PENALTY = 10.0
+LATE_PENALTY = 5.0  # a need ready after its due period: half as bad as not having it at all
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,60 @@ def presolve_findings(spec: InstanceFile, d: ModelData) -> list[Finding]:
                 "budget", f"{i} needs at least {_num(least)} {money} for its needs and their "
                 f"prerequisites {how}, but its budget is {_num(d.budget[i])}: {_num(short)} {money} short",
                 member=i, resource="budget", amount=round(short, 6), unit=money))
+    return out + late_findings(d)
+
+
+def earliest_ready(d: ModelData) -> dict[tuple[str, str], tuple[int, list[str]]]:
+    """(i, w) -> the earliest period i can have w ready, budgets and fleet capacity aside, and the
+    chain that sets it ("fp8-kernels (lab-a, Q1-Q1)", ...). A period after T: not within the horizon.
+
+    A run of w by i starts at the earliest in max(release[w], the periods after i has every
+    prerequisite); an adoption is ready at the earliest when some publishing j != i's earliest run
+    has ended plus the publish lag, and i has the prerequisites by then."""
+    memo: dict[tuple[str, str], tuple[int, list[str]]] = {}
+
+    def prerequisites(i: str, w: str) -> tuple[int, list[str]]:
+        return max((ready(i, v) for v in d.requires[w]), default=(0, []), key=lambda r: r[0])
+
+    def run_end(j: str, w: str) -> tuple[int, list[str]]:
+        if not d.options[j, w]:
+            return d.T + 1, []
+        before, chain = prerequisites(j, w)
+        start = max(d.release[w], before + 1)
+        end = d.end(w, start)
+        span = d.label(start) if start <= d.T else f"period {start}"
+        last = d.label(end) if end <= d.T else f"period {end}"
+        return end, chain + [f"{w} run by {j} ({span}-{last})"]
+
+    def ready(i: str, w: str) -> tuple[int, list[str]]:
+        if (i, w) not in memo:
+            ways = [run_end(i, w)]
+            sources = [j for j in d.members if j != i and d.publishes[j]] if d.sharing else []
+            for j in sources:
+                end, chain = run_end(j, w)
+                before, mine = prerequisites(i, w)
+                ways.append((max(end + d.publish_lag, before), mine + chain + [f"adopted by {i}"]))
+            memo[i, w] = min(ways, key=lambda r: r[0])
+        return memo[i, w]
+
+    return {(i, w): ready(i, w) for i, w in d.need_keys}
+
+
+def late_findings(d: ModelData) -> list[Finding]:
+    """Needs that cannot be ready by their due period whatever the money and fleets."""
+    if not d.timed:
+        return []
+    out = []
+    for (i, w), (period, chain) in earliest_ready(d).items():
+        due = d.due[i, w]
+        if period <= due:
+            continue
+        when = f"before {d.label(period)}" if period <= d.T else "within the horizon"
+        fix = (f"a due period of {d.label(period)} or later" if period <= d.T else "a longer horizon")
+        out.append(Finding("late", f"{i}'s need {w} cannot be ready {when} (earliest: {'; '.join(chain)}), "
+                           f"but it is due by {d.label(due)}: {fix}, a shorter chain or an earlier release "
+                           "would make it possible", member=i, workstream=w, resource="time",
+                           amount=float(period - due), unit="periods"))
     return out
 
 
@@ -128,8 +183,12 @@ def elastic_objective(m: pyo.ConcreteModel, d: ModelData):
     caps = list(d.capacity.values()) or [1.0]
     mean_cap = sum(caps) / len(caps)
     scale = sum(d.compute.values()) or 1.0
+    period_budgets = [b for b in d.period_budget.values() if b > 0]
+    mean_period_budget = sum(period_budgets) / len(period_budgets) if period_budgets else 1.0
     return (sum(m.budget_short[i] / max(d.budget[i], mean_budget) for i in d.members)
-            + sum(m.hours_short[k] / max(d.capacity[k], mean_cap, 1e-9) for k in d.capacity)
+            + sum(m.period_budget_short[k] / max(d.period_budget[k], mean_period_budget) for k in m.period_budget_short)
+            + sum(m.hours_short[k] / max(d.capacity[k[:2]], mean_cap, 1e-9) for k in m.hours_short)
+            + LATE_PENALTY * sum(m.late[k] for k in m.late)
             + UNMET_PENALTY * sum(m.unmet[k] for k in m.unmet)
             + UNMET_PENALTY * sum(m.runs_short[k] for k in m.runs_short)
             + 1e-6 / scale * total_compute(m, d))
@@ -144,10 +203,12 @@ class Shortfalls(Layer):
     objective = staticmethod(lambda m, d: elastic_objective(m, d))
 
     def declare(self, m: pyo.ConcreteModel, d: ModelData) -> None:
-        m.unmet = pyo.Var(need_keys(d), domain=pyo.Binary)
+        m.unmet = pyo.Var(d.need_keys, domain=pyo.Binary)
         m.runs_short = pyo.Var(required(d), domain=pyo.NonNegativeIntegers)
         m.budget_short = pyo.Var(d.members, domain=pyo.NonNegativeReals)
-        m.hours_short = pyo.Var(list(d.capacity), domain=pyo.NonNegativeReals)
+        m.hours_short = pyo.Var(d.capacity_keys, domain=pyo.NonNegativeReals)
+        m.period_budget_short = pyo.Var(list(d.period_budget), domain=pyo.NonNegativeReals)
+        m.late = pyo.Var([(i, w) for i, w in d.need_keys if d.timed and d.due[i, w] < d.T], domain=pyo.Binary)
 
 
 ELASTIC = Shortfalls()
@@ -162,11 +223,21 @@ def elastic_findings(spec: InstanceFile, d: ModelData, slacks: dict[str, dict]) 
                            f"(budget {_num(d.budget[i])}, the cheapest workable plan needs "
                            f"{_num(d.budget[i] + short)})", member=i, resource="budget",
                            amount=round(short, 6), unit=money))
-    for (i, h), short in sorted(slacks.get("hours_short", {}).items()):
-        extra = short / spec.defaults.hours
-        out.append(Finding("capacity", f"{i}'s {h} fleet is {_num(short)} accelerator-hours short "
-                           f"(about {extra:,.1f} more {h} over the {spec.defaults.hours:,.0f}-hour horizon)",
+    for (i, t), short in sorted(slacks.get("period_budget_short", {}).items()):
+        out.append(Finding("budget", f"{i} needs {_num(short)} {money} more budget in {d.label(t)} "
+                           f"(budget there {_num(d.period_budget[i, t])})", member=i, resource="budget",
+                           amount=round(short, 6), unit=money))
+    hours = d.fleet_hours
+    for key, short in sorted(slacks.get("hours_short", {}).items()):
+        i, h = key[:2]
+        extra = short / hours
+        span = (f"in {d.label(key[2])} (about {extra:,.1f} more {h} for its {hours:,.0f} hours)" if d.timed
+                else f"(about {extra:,.1f} more {h} over the {hours:,.0f}-hour horizon)")
+        out.append(Finding("capacity", f"{i}'s {h} fleet is {_num(short)} accelerator-hours short {span}",
                            member=i, resource=h, amount=round(short, 6), unit=f"{h}-hours"))
+    for (i, w) in sorted(slacks.get("late", {})):
+        out.append(Finding("late", f"{i}'s need {w} cannot be ready by its due period {d.label(d.due[i, w])} "
+                           "within the budgets and fleets above", member=i, workstream=w, resource="time"))
     for (i, w) in sorted(slacks.get("unmet", {})):
         out.append(Finding("unmet_need", f"{i}'s need {w} cannot be met within any budget or fleet "
                            "change this diagnosis considers", member=i, workstream=w))

@@ -25,7 +25,7 @@ import pyomo.core as pyo
 from .errors import LimitReached
 from .formatting import clean
 from .instance import Instance
-from .model import OBJECTIVES, Layer, build_model, need_keys, required
+from .model import OBJECTIVES, Layer, build_model, required
 from .solver import HighsSession, SolverOptions, solve_stages
 from .status import Status
 from .tables import ModelData, derive
@@ -51,8 +51,8 @@ class Coalitions(Layer):
         self.unmet_penalty = unmet_penalty
 
     def declare(self, m: pyo.ConcreteModel, d: ModelData) -> None:
-        m.unmet = pyo.Var(need_keys(d), domain=pyo.Binary)
-        m.need_on = pyo.Param(need_keys(d), mutable=True, initialize=1)
+        m.unmet = pyo.Var(d.need_keys, domain=pyo.Binary)
+        m.need_on = pyo.Param(d.need_keys, mutable=True, initialize=1)
         m.runs_short = pyo.Var(required(d), domain=pyo.NonNegativeIntegers)
         if d.sharing:  # without sharing, replicas and `required` are ignored
             m.replicas_cap = pyo.Param(d.workstreams, mutable=True, initialize=d.replicas)

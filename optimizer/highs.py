@@ -55,7 +55,8 @@ class Solution:
     mip_gap: float | None
     runs: list[tuple[str, str, str]] = field(default_factory=list)
     gets: list[tuple[str, str]] = field(default_factory=list)
-    pay: dict[tuple[str, str], float] = field(default_factory=dict)
+    pay: dict[tuple, float] = field(default_factory=dict)  # (i,w), or (i,w,t) with per-period budgets
+    when: dict[tuple, int] = field(default_factory=dict)  # horizon: run (i,w,o) -> start, get (i,w) -> ready
     seconds: float = 0.0
     highs_seconds: float = 0.0  # inside HiGHS (the rest of `seconds` is hand-over): benchmarks/ reads it
     build_seconds: float = 0.0

@@ -10,6 +10,8 @@ import logging
 
 import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also load every plugin (~0.25 s)
 
+from . import timed
+from .rows import checked
 from .scaling import Scale
 from .tables import ModelData
 
@@ -23,23 +25,6 @@ def _not_an_interrupt(record: logging.LogRecord) -> bool:
 logging.getLogger("pyomo.core").addFilter(_not_an_interrupt)
 
 
-def checked(rule):
-    """Wrap a constraint rule so rows without variables do not upset Pyomo.
-
-    A row whose both sides are constants is either always true (dropped) or always
-    false: then the whole design is infeasible, recorded in ``m.infeasible_rows`` so the
-    solver layer can say so without calling HiGHS.
-    """
-    def wrapped(m, *index):
-        row = rule(m, *index)
-        if isinstance(row, bool):
-            if not row:
-                m.infeasible_rows.append(index)
-            return pyo.Constraint.Skip
-        return row
-    return wrapped
-
-
 def coefficients(d: ModelData) -> dict[str, dict]:
     """Every number the model multiplies a variable by or compares a row with, by name.
 
@@ -47,6 +32,11 @@ def coefficients(d: ModelData) -> dict[str, dict]:
     model, each coefficient is a single Param (cheap for Pyomo to re-evaluate).
     """
     pairs = list(d.compute)
+    per_period = {}
+    if d.timed:  # what a run uses of, and spends in, each of its periods
+        per_period = {"period_hours": {(i, w, h): v / d.duration[w] for (i, w, h), v in d.hours.items()},
+                      "period_cost": {(i, w): d.cost[i, w] / d.duration[w] for i, w in pairs},
+                      "period_budget": d.period_budget}
     return {
         "compute": d.compute,
         "cost": d.cost,
@@ -57,6 +47,7 @@ def coefficients(d: ModelData) -> dict[str, dict]:
         "capacity": d.capacity,  # a Param too: per sample, capacities that cannot bind are clipped anew
         # total cost of every possible run of w: a valid big-M for pay[i,w] (pooled funding)
         "run_cost_total": {w: sum(d.cost[j, w] for j, _ in d.runners(w)) for w in d.workstreams},
+        **per_period,
     }
 
 
@@ -97,8 +88,11 @@ def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.run = pyo.Var(m.RUN, domain=pyo.Binary)
     m.get = pyo.Var(m.GET, domain=pyo.Binary)
     if d.pooled:
-        m.PAY = pyo.Set(initialize=[(i, w) for i in d.members for w in d.workstreams], dimen=2, ordered=True)
+        keys = d.pay_keys
+        m.PAY = pyo.Set(initialize=keys, dimen=len(keys[0]) if keys else 2, ordered=True)
         m.pay = pyo.Var(m.PAY, domain=pyo.NonNegativeReals)
+    if d.timed:
+        timed.add_time_variables(m, d)
 
 
 def runs_of(m: pyo.ConcreteModel, d: ModelData, w: str, exclude: str | None = None,
@@ -132,31 +126,38 @@ def replicas(m, d: ModelData, w: str):
     return m.replicas_cap[w] if hasattr(m, "replicas_cap") else d.replicas[w]
 
 
-def need_keys(d: ModelData) -> list[tuple[str, str]]:
-    return [(i, w) for i in d.members for w in d.needs[i]]
+def need_rhs(m):
+    """The right-hand side of a need row: 1, or a layer's mutable ``need_on[i,w]``."""
+    return (lambda i, w: m.need_on[i, w]) if hasattr(m, "need_on") else (lambda i, w: 1)
 
 
 def add_needs(m, d: ModelData) -> None:
-    """(2) has[i,w] = 1 for every w in needs[i].
+    """(2) has[i,w] = 1 for every w in needs[i]; with a horizon also ready by due[i,w] (2t).
 
     A layer may add ``unmet[i,w]`` to the left (elastic and coalition models) and replace the
     right-hand side by a mutable ``need_on[i,w]`` (coalition: 0 for members outside it).
     """
-    rhs = (lambda i, w: m.need_on[i, w]) if hasattr(m, "need_on") else (lambda i, w: 1)
-    m.needs = pyo.Constraint(need_keys(d), rule=checked(
+    rhs = need_rhs(m)
+    m.needs = pyo.Constraint(d.need_keys, rule=checked(
         lambda m, i, w: has(m, d, i, w) + slack(m, "unmet", (i, w)) == rhs(i, w)))
+    if d.timed:
+        timed.add_due(m, d, rhs, slack)
 
 
 def add_prerequisites(m, d: ModelData) -> None:
     """(3) has[i,w] <= has[i,v] for every v in requires[w]."""
     keys = [(i, w, v) for i in d.members for w in d.workstreams for v in d.requires[w]]
     m.prerequisites = pyo.Constraint(keys, rule=checked(lambda m, i, w, v: has(m, d, i, w) <= has(m, d, i, v)))
+    if d.timed:
+        timed.add_timed_prerequisites(m, d)
 
 
 def add_adoption_source(m, d: ModelData) -> None:
     """(4) get[i,w] <= sum over publishing j != i of sum_o run[j,w,o]."""
     m.adoption_source = pyo.Constraint(
         m.GET, rule=checked(lambda m, i, w: m.get[i, w] <= runs_of(m, d, w, exclude=i, publishing_only=True)))
+    if d.timed:
+        timed.add_timed_adoption_source(m, d)
 
 
 def add_replicas(m, d: ModelData) -> None:
@@ -185,14 +186,17 @@ def adoption_cost(m, d: ModelData, i: str):
 
 
 def add_budget_lead(m, d: ModelData) -> None:
-    """(6) lead funding: a member pays for what it runs and what it adopts."""
+    """(6) lead funding: a member pays for what it runs and what it adopts (a budget list: per period)."""
+    if d.timed:
+        timed.add_budget_per_period(m, d, slack)
+
     def rule(m, i):
         runs = sum(m.num.cost[i, w] * m.run[i, w, o] for w in d.workstreams for o in d.options[i, w])
         body = runs + adoption_cost(m, d, i)
         if isinstance(body, (int, float)) and not hasattr(m, "budget_short"):
             return pyo.Constraint.Skip  # spends nothing whatever happens (budgets are >= 0)
         return body <= m.num.budget[i] + slack(m, "budget_short", i)
-    m.budget = pyo.Constraint(d.members, rule=checked(rule))
+    m.budget = pyo.Constraint([i for i in d.members if not d.per_period(i)], rule=checked(rule))
 
 
 def add_budget_pooled(m, d: ModelData) -> None:
@@ -202,6 +206,8 @@ def add_budget_pooled(m, d: ModelData) -> None:
     a member can never pay more than either, so M does not cut off any solution.
     (With mutable numbers M is the total cost alone, still a valid bound.)
     """
+    if d.period_budget:
+        return timed.add_budget_pooled_per_period(m, d, has, slack)
     n = m.num
 
     def bound(i, w):
@@ -218,7 +224,10 @@ def add_budget_pooled(m, d: ModelData) -> None:
 
 
 def add_capacity(m, d: ModelData) -> None:
-    """(7) sum_w compute[i,w]/throughput[h] * run[i,w,h] <= fleet[i][h] * hours."""
+    """(7) sum_w compute[i,w]/throughput[h] * run[i,w,h] <= fleet[i][h] * hours (per period: 7t)."""
+    if d.timed:
+        return timed.add_capacity_per_period(m, d, slack)
+
     def rule(m, i, h):
         used = [m.num.hours[i, w, h] * m.run[i, w, h] for w in d.workstreams if h in d.options[i, w]]
         if not used:
@@ -250,7 +259,9 @@ def total_money(m, d: ModelData):
 # values on; HiGHS treats any bound above its infinite_bound (1e20) as none.
 NO_LEVEL = 1e30
 
-OBJECTIVES = {"compute": (total_compute, "compute"), "money": (total_money, "cost")}  # name -> (sum, per-need table)
+# name -> (its sum, the per-(member, workstream) table it adds up; None: periods, not a table)
+OBJECTIVES = {"compute": (total_compute, "compute"), "money": (total_money, "cost"),
+              "time": (lambda m, d: timed.total_time(m, d), None)}
 
 
 def varies(expr) -> bool:
@@ -284,7 +295,13 @@ def add_objectives(m, d: ModelData, extra=None) -> None:
         levels, rule=lambda m, k: getattr(m, f"objective_{k}").expr <= m.objective_level_bound[k])
 
 
-CONSTRAINT_GROUPS = (add_at_most_once, add_needs, add_prerequisites, add_adoption_source,
+def add_time_links(m, d: ModelData) -> None:
+    """With a horizon: every run and adoption happens in exactly one period (see :mod:`.timed`)."""
+    if d.timed:
+        timed.add_time_links(m, d)
+
+
+CONSTRAINT_GROUPS = (add_time_links, add_at_most_once, add_needs, add_prerequisites, add_adoption_source,
                      add_replicas, add_capacity)
 
 

@@ -34,27 +34,51 @@ def priorities(data: ModelData, runs) -> dict[tuple[str, str], float]:
             for i in data.members for w in data.workstreams}
 
 
-def pay_model(data: ModelData, runs, gets) -> pyo.ConcreteModel:
-    """The payment LP of a fixed plan (module docstring), in model units (``m.scale``)."""
+def spending(data: ModelData, runs, gets, when=None) -> tuple[dict, dict]:
+    """What a plan's runs of each workstream cost, and each member's adoptions cost it, keyed (w, t)
+    and (i, t): t = 0 (the whole horizon) unless pay is per period (some budget list, spec
+    "Horizon": a run spends its cost evenly over its periods, an adoption in its ready period)."""
+    per_period = bool(data.period_budget)
+    run_cost: dict = {}
+    adoption_cost: dict = {}
+    for i, w, o in runs:
+        ts = range(when[i, w, o], data.end(w, when[i, w, o]) + 1) if per_period else [0]
+        for t in ts:
+            run_cost[w, t] = run_cost.get((w, t), 0.0) + data.cost[i, w] / len(ts)
+    for i, w in gets:
+        t = when[i, w] if per_period else 0
+        adoption_cost[i, t] = adoption_cost.get((i, t), 0.0) + data.adoption[w] * data.cost[i, w]
+    return run_cost, adoption_cost
+
+
+def pay_model(data: ModelData, runs, gets, when=None) -> pyo.ConcreteModel:
+    """The payment LP of a fixed plan (module docstring), in model units (``m.scale``). With pay
+    per period (some budget list) ``pay[i,w,t]`` covers each period's spending, a list budget
+    bounds each period and a number budget the sum over them."""
     scale = Scale.of(data)
     data = scale.apply(data)
     has = {(i, w) for i, w, _ in runs} | set(gets)
-    run_cost: dict[str, float] = {}
-    for i, w, _ in runs:
-        run_cost[w] = run_cost.get(w, 0.0) + data.cost[i, w]
-    adoption_cost = {i: 0.0 for i in data.members}
-    for i, w in gets:
-        adoption_cost[i] += data.adoption[w] * data.cost[i, w]
-    keys = sorted(has, key=lambda k: (data.members.index(k[0]), data.workstreams.index(k[1])))
+    per_period = bool(data.period_budget)
+    periods = list(range(1, data.T + 1)) if per_period else [0]  # 0: the whole horizon
+    pay_key = (lambda i, w, t: (i, w, t)) if per_period else (lambda i, w, t: (i, w))
+    run_cost, adoption_cost = spending(data, runs, gets, when)
     weight = priorities(data, runs)
     m = pyo.ConcreteModel(name="pooled payments")
     m.scale = scale
-    m.PAY = pyo.Set(initialize=keys, dimen=2, ordered=True)
+    m.PAY = pyo.Set(initialize=[pay_key(i, w, t) for i in data.members for w in data.workstreams if (i, w) in has
+                                for t in periods], dimen=3 if per_period else 2, ordered=True)
     m.pay = pyo.Var(m.PAY, domain=pyo.NonNegativeReals)
-    m.covers = pyo.Constraint(sorted(run_cost, key=data.workstreams.index), rule=lambda m, w: sum(
-        m.pay[i, v] for i, v in m.PAY if v == w) == run_cost[w])
-    payers = [i for i in data.members if any(k[0] == i for k in keys)]
-    m.budget = pyo.Constraint(payers, rule=lambda m, i: sum(
-        m.pay[j, w] for j, w in m.PAY if j == i) <= data.budget[i] - adoption_cost[i])
-    m.objective_priority = pyo.Objective(expr=sum(weight[k] * m.pay[k] for k in m.PAY), sense=pyo.minimize)
+    m.covers = pyo.Constraint(sorted(run_cost, key=lambda k: (data.workstreams.index(k[0]), k[1])),
+                              rule=lambda m, w, t: sum(m.pay[pay_key(i, w, t)] for i in data.members
+                                                       if (i, w) in has) == run_cost[w, t])
+
+    def within_budget(m, i, t):
+        ts = periods if t == 0 else [t]
+        limit = data.budget[i] if t == 0 else data.period_budget[i, t]
+        return (sum(m.pay[pay_key(i, w, u)] for w in data.workstreams if (i, w) in has for u in ts)
+                <= limit - sum(adoption_cost.get((i, u), 0.0) for u in ts))
+    payers = [i for i in data.members if any((i, w) in has for w in data.workstreams)]
+    m.budget = pyo.Constraint([(i, t) for i in payers for t in (periods if data.per_period(i) else [0])],
+                              rule=within_budget)
+    m.objective_priority = pyo.Objective(expr=sum(weight[k[:2]] * m.pay[k] for k in m.PAY), sense=pyo.minimize)
     return m

@@ -10,7 +10,7 @@ of :class:`Plan`.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import pandas as pd
 from pydantic import BeforeValidator, PlainSerializer, model_serializer, model_validator
@@ -26,7 +26,7 @@ BINDING = 0.999
 # How a plan's uniqueness reads in tables and summaries (Plan.unique / "unique" in the JSON).
 PLAN_WORDS = {True: "unique", False: "one of several", None: "not checked"}
 
-ObjectiveName = Literal["compute", "money"]
+ObjectiveName = Literal["compute", "money", "time"]
 
 
 def _empty_if_none(kind: type):
@@ -41,35 +41,67 @@ def _split(v: Any) -> Any:
 Names = Annotated[list[Text], BeforeValidator(_split), PlainSerializer("; ".join, return_type=str)]
 
 
-class Run(Record):
+class Row(Record):
+    """A record whose ``OPTIONAL`` keys are absent from the JSON unless set (a plan without a
+    horizon has no periods, one without pooled funding no payments)."""
+
+    OPTIONAL: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler):
+        out = handler(self)
+        for key in self.OPTIONAL:
+            if key not in self.model_fields_set:
+                out.pop(key, None)
+        return out
+
+
+class Run(Row):
+    OPTIONAL = ("start", "end")
     member: Text
     workstream: Text
     accelerator: Text
     compute: Number
     cost: Number
+    start: Text | None = None  # horizon only: first and last period (labels)
+    end: Text | None = None
 
 
-class Adoption(Record):
+class Adoption(Row):
+    OPTIONAL = ("ready",)
     member: Text
     workstream: Text
     compute: Number
     cost: Number
+    ready: Text | None = None  # horizon only: the period by whose end it is ready
 
 
-class MemberRow(Record):
+class MemberRow(Row):
+    OPTIONAL = ("paid_for_runs",)
     member: Text
     budget: Number
     spent: Number | None
     standalone_compute: Number | None
     budget_utilisation: Number | None = None
-    paid_for_runs: Number | None = None   # pooled funding only: absent from the JSON otherwise
+    paid_for_runs: Number | None = None   # pooled funding only
 
-    @model_serializer(mode="wrap")
-    def _without_unset_pay(self, handler):
-        out = handler(self)
-        if "paid_for_runs" not in self.model_fields_set:
-            out.pop("paid_for_runs", None)
-        return out
+
+class NeedSchedule(Record):
+    """When a member's need is due and when the plan has it ready (period labels)."""
+    member: Text
+    workstream: Text
+    due: Text
+    ready: Text | None
+
+
+class PeriodUse(Record):
+    """What one member spends, and one fleet of it is used, in one period (horizon only)."""
+    member: Text
+    period: Text
+    accelerator: Text | None = None  # None: the member's money; else its fleet of this type
+    used: Number | None = None  # money spent, or fleet hours used
+    limit: Number | None = None  # the period's budget (a list budget) or capacity hours
+    utilisation: Number | None = None
 
 
 class WorkstreamRow(Record):
@@ -117,8 +149,10 @@ def _tool_version() -> str:
     return __version__
 
 
-class Plan(Record):
+class Plan(Row):
     """The result object of one design (the contract's figures plus documented extras)."""
+
+    OPTIONAL = ("periods", "schedule", "time_to_needs", "last_ready", "period_use")
 
     instance: Text
     design: Text
@@ -152,6 +186,12 @@ class Plan(Record):
     instance_slug: Text | None = None
     tool_version: Annotated[Text, _empty_if_none(_tool_version)] = ""
     binding: Binding = Binding()
+    # horizon only (absent from the JSON without one)
+    periods: list[Text] | None = None
+    schedule: list[NeedSchedule] | None = None
+    time_to_needs: Number | None = None
+    last_ready: Text | None = None
+    period_use: list[PeriodUse] | None = None
 
     @model_validator(mode="after")
     def _derive(self) -> "Plan":
@@ -171,9 +211,18 @@ class Plan(Record):
         A zero budget binds whenever the member spends nothing (it cannot spend anything)."""
         if not self.planned:
             return Binding()
-        return Binding(budgets=[m.member for m in self.members if m.spent is not None and m.spent >= BINDING * m.budget],
+        if self.period_use:  # with a horizon: a limit binds when it does in some period
+            binds = [u for u in self.period_use if u.utilisation is not None and u.utilisation >= BINDING]
+            budgets = {u.member for u in binds if u.accelerator is None}
+            fleets = {(u.member, u.accelerator) for u in binds if u.accelerator is not None}
+        else:
+            budgets, fleets = set(), set()
+        budgets |= {m.member for m in self.members if m.spent is not None and m.spent >= BINDING * m.budget}
+        fleets |= {(f.member, f.accelerator) for f in self.fleets if f.utilisation is not None
+                   and f.utilisation >= BINDING}
+        return Binding(budgets=[i for i in self.member_order if i in budgets],
                        fleets=[FleetKey(member=f.member, accelerator=f.accelerator) for f in self.fleets
-                               if f.utilisation is not None and f.utilisation >= BINDING])
+                               if (f.member, f.accelerator) in fleets])
 
     # --- reading it -------------------------------------------------------------------------------
     @property
@@ -265,10 +314,16 @@ def build_plan(data: ModelData, sol: Solution, standalone: dict[str, float | Non
                **provenance: Any) -> Plan:
     """The contract's figures and tables of a solver Solution (in the instance's units)."""
     solved = has_plan(sol.status)
+    timing = {}
+    if data.timed and solved:
+        timing = {**{k: {"start": data.label(s), "end": data.label(data.end(k[1], s))}
+                     for k, s in sol.when.items() if len(k) == 3},
+                  **{k: {"ready": data.label(a)} for k, a in sol.when.items() if len(k) == 2}}
     runs = [Run(member=i, workstream=w, accelerator=o, compute=clean(data.compute[i, w]),
-                cost=clean(data.cost[i, w])) for i, w, o in sol.runs] if solved else []
+                cost=clean(data.cost[i, w]), **timing.get((i, w, o), {})) for i, w, o in sol.runs] if solved else []
     adoptions = [Adoption(member=i, workstream=w, compute=clean(data.adoption[w] * data.compute[i, w]),
-                          cost=clean(data.adoption[w] * data.cost[i, w])) for i, w in sol.gets] if solved else []
+                          cost=clean(data.adoption[w] * data.cost[i, w]), **timing.get((i, w), {}))
+                 for i, w in sol.gets] if solved else []
     infeasible_alone = [i for i in data.members if standalone.get(i) is None]
     silo = None if infeasible_alone else clean(sum(standalone[i] for i in data.members))
     total = money = adoption = duplicated = None
@@ -279,7 +334,8 @@ def build_plan(data: ModelData, sol: Solution, standalone: dict[str, float | Non
         raw = [(w, data.compute[i, w]) for i, w, _ in sol.runs]
         duplicated = _duplicated(raw)
     order = tuple(data.objective)
-    objectives = {"compute": total, "money": money}
+    schedule = _schedule(data, sol) if data.timed else {}
+    objectives = {"compute": total, "money": money, "time": schedule.get("time_to_needs")}
     return Plan(
         instance=data.instance, design=data.design_name, status=sol.status,
         objective=objectives[order[0]] if order else None,
@@ -294,7 +350,55 @@ def build_plan(data: ModelData, sol: Solution, standalone: dict[str, float | Non
         fleets=_fleet_rows(data, sol) if solved else [],
         units=dict(data.units), member_ids=list(data.members), workstream_ids=list(data.workstreams),
         needs={i: list(n) for i, n in data.needs.items()}, standalone_infeasible=infeasible_alone,
-        model={"variables": sol.variables, "constraints": sol.constraints}, solver=solver_info, **provenance)
+        model={"variables": sol.variables, "constraints": sol.constraints}, solver=solver_info,
+        **schedule, **provenance)
+
+
+def _schedule(data: ModelData, sol: Solution) -> dict[str, Any]:
+    """A timed plan's periods: the schedule of every need, its time figures and each period's use."""
+    solved = has_plan(sol.status)
+    ready = data.ready(sol.runs, sol.gets, sol.when) if solved else {}
+    rows = [NeedSchedule(member=i, workstream=w, due=data.label(data.due[i, w]),
+                         ready=data.label(ready[i, w]) if (i, w) in ready else None) for i, w in data.need_keys]
+    needs_ready = [ready[k] for k in data.need_keys if k in ready]
+    return {"periods": list(data.periods), "schedule": rows,
+            "time_to_needs": float(sum(needs_ready)) if solved else None,
+            "last_ready": data.label(max(needs_ready)) if needs_ready else None,
+            "period_use": _period_use(data, sol) if solved else []}
+
+
+def _period_use(data: ModelData, sol: Solution) -> list[PeriodUse]:
+    """Money each member spends, and hours each owned fleet is used, in every period. Money is
+    what the member's own runs (evenly over their periods) and adoptions (in their ready period)
+    cost, or under pooled funding with pay per period, what it pays; pooled funding with number
+    budgets fixes no payment per period, so only fleets are listed then."""
+    money: dict[tuple[str, int], float] = {}
+    hours: dict[tuple[str, str, int], float] = {}
+    for i, w, o in sol.runs:
+        s = sol.when[i, w, o]
+        for t in range(s, data.end(w, s) + 1):
+            money[i, t] = money.get((i, t), 0.0) + data.cost[i, w] / data.duration[w]
+            if o != RENTED:
+                hours[i, o, t] = hours.get((i, o, t), 0.0) + data.hours[i, w, o] / data.duration[w]
+    for i, w in sol.gets:
+        money[i, sol.when[i, w]] = money.get((i, sol.when[i, w]), 0.0) + data.adoption[w] * data.cost[i, w]
+    if data.pooled and data.period_budget:
+        money = {(i, t): v for (i, _, t), v in sol.pay.items()}
+        for (i, w), a in ((k, a) for k, a in sol.when.items() if len(k) == 2):
+            money[i, a] = money.get((i, a), 0.0) + data.adoption[w] * data.cost[i, w]
+    rows = []
+    for i in data.members:
+        for t in range(1, data.T + 1):
+            if not (data.pooled and not data.period_budget):
+                spent, limit = money.get((i, t), 0.0), data.period_budget.get((i, t))
+                rows.append(PeriodUse(member=i, period=data.label(t), used=clean(spent), limit=clean(limit),
+                                      utilisation=fraction(spent / limit) if limit else None))
+            for (j, h), cap in data.capacity.items():
+                if j == i:
+                    used = hours.get((i, h, t), 0.0)
+                    rows.append(PeriodUse(member=i, period=data.label(t), accelerator=h, used=clean(used),
+                                          limit=clean(cap), utilisation=fraction(used / cap) if cap > 0 else None))
+    return rows
 
 
 def _duplicated(runs: list[tuple[str, float]]) -> float:
@@ -307,7 +411,7 @@ def _duplicated(runs: list[tuple[str, float]]) -> float:
 
 def _member_rows(data: ModelData, sol: Solution, standalone: dict[str, float | None]) -> list[MemberRow]:
     solved = has_plan(sol.status)
-    paid = {i: sum(v for (j, _), v in sol.pay.items() if j == i) for i in data.members}
+    paid = {i: sum(v for k, v in sol.pay.items() if k[0] == i) for i in data.members}
     rows = []
     for i in data.members:
         spent = None
@@ -348,13 +452,14 @@ def _workstream_rows(data: ModelData, sol: Solution) -> list[WorkstreamRow]:
 
 
 def _fleet_rows(data: ModelData, sol: Solution) -> list[FleetRow]:
-    """Hours each owned fleet type is used, against its capacity fleet[i][h] * hours."""
+    """Hours each owned fleet type is used, against its capacity fleet[i][h] * hours (with a
+    horizon: over all periods, T times the capacity of one)."""
     used: dict[tuple[str, str], float] = {k: 0.0 for k in data.capacity}
     for i, w, o in sol.runs:
         if o != RENTED:
             used[i, o] += data.hours[i, w, o]
-    return [FleetRow(member=i, accelerator=h, capacity_hours=clean(cap), used_hours=clean(used[i, h]),
-                     utilisation=fraction(used[i, h] / cap) if cap > 0 else None)
+    return [FleetRow(member=i, accelerator=h, capacity_hours=clean(cap * data.T), used_hours=clean(used[i, h]),
+                     utilisation=fraction(used[i, h] / (cap * data.T)) if cap > 0 else None)
             for (i, h), cap in data.capacity.items()]
 
 
@@ -376,14 +481,15 @@ class Result:
 
     TABLES = {"runs": list(Run.model_fields), "adoptions": list(Adoption.model_fields),
               "members": list(MemberRow.model_fields), "workstreams": list(WorkstreamRow.model_fields),
-              "fleets": list(FleetRow.model_fields)}
+              "fleets": list(FleetRow.model_fields), "schedule": list(NeedSchedule.model_fields),
+              "period_use": list(PeriodUse.model_fields)}
 
     def __init__(self, plan: Plan, data: ModelData | None = None, solve_seconds: float = 0.0):
         self.plan, self.data, self.solve_seconds = plan, data, solve_seconds
 
     def __getattr__(self, name: str) -> Any:
         if name in Result.TABLES:
-            records = self.plan.to_dict()[name]
+            records = self.plan.to_dict().get(name) or []
             columns = [c for c in Result.TABLES[name] if not records or c in records[0]]
             frame = pd.DataFrame(records, columns=columns)
             setattr(self, name, frame)        # built once

@@ -57,6 +57,7 @@ def clipped(d: ModelData) -> ModelData:
       buy nothing that costs money; half that least cost excludes exactly the same.
     * capacity >= the hours of all runs on the fleet together: 2 * those hours is as loose;
       capacity < the fewest hours of one run: no run fits; half of those hours keeps it so.
+      With a horizon the same holds per period, with the hours a run uses in each of its periods.
     """
     budget = {}
     spend = max_spend(d)
@@ -65,18 +66,22 @@ def clipped(d: ModelData) -> ModelData:
         costs = [d.cost[i, w] for w in d.workstreams if d.cost[i, w] > 0]
         if b >= most:
             b = 2 * most
-        elif not d.pooled and costs and 0 < b < min(costs):
+        elif not d.pooled and costs and 0 < b < min(costs) and not d.per_period(i):
             b = min(costs) / 2
         budget[i] = b
+    # a period's limit is clipped from above only: a run spends cost / duration in each period
+    period_budget = {(i, t): min(b, 2 * spend[i]) for (i, t), b in d.period_budget.items()}
     capacity = {}
     for (i, h), cap in d.capacity.items():
-        hours = [d.hours[i, w, h] for w in d.workstreams if h in d.options[i, w] and d.hours[i, w, h] > 0]
+        # what one run uses of each period's capacity (its whole use untimed)
+        hours = [d.hours[i, w, h] / d.duration.get(w, 1) for w in d.workstreams
+                 if h in d.options[i, w] and d.hours[i, w, h] > 0]
         if hours and cap >= math.fsum(hours):
             cap = 2 * math.fsum(hours)
         elif hours and cap < min(hours):
             cap = min(hours) / 2
         capacity[i, h] = cap
-    return replace(d, budget=budget, capacity=capacity)
+    return replace(d, budget=budget, capacity=capacity, period_budget=period_budget)
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ class Scale:
         return cls(power_of_two_unit(d.compute.values()), power_of_two_unit(money), rows)
 
     def objective(self, name: str) -> float:
-        """The unit of objective ``name``: compute, money, or 1 (the diagnosis' unitless score)."""
+        """The unit of objective ``name``: compute, money, or 1 (periods, the diagnosis' unitless score)."""
         return {"compute": self.compute, "money": self.money}.get(name, 1.0)
 
     def apply(self, d: ModelData) -> ModelData:
@@ -108,6 +113,7 @@ class Scale:
             compute={k: v / c for k, v in d.compute.items()},
             cost={k: v / mo for k, v in d.cost.items()},
             budget={k: v / mo for k, v in d.budget.items()},
+            period_budget={k: v / mo for k, v in d.period_budget.items()},
             hours={(i, w, h): v / self.hours[i, h] for (i, w, h), v in d.hours.items()},
             capacity={k: v / self.hours[k] for k, v in d.capacity.items()},
         )

@@ -1,4 +1,4 @@
-"""The instance file schema (spec v2 without ``horizon:``), as strict pydantic models.
+"""The instance file schema (spec v2), as strict pydantic models.
 
 Only shapes, types and ranges live here; references between ids (needs, requires,
 fleet, estimates, accelerators, design members) and acyclicity are checked in
@@ -19,17 +19,14 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 
 OBJECTIVES = ("compute", "money", "time")  # the names the contract knows
 DEFAULT_OBJECTIVE = ("compute", "money")  # without a horizon
+DEFAULT_TIMED_OBJECTIVE = ("compute", "time", "money")  # with a horizon
 
 
 def _objective_list(names: list[str]) -> list[str]:
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise ValueError(f"objective {repeated[0]!r} is listed twice (expected each name at most once)")
-    if "time" in names:
-        # `time` orders plans by when needs are ready, which only a `horizon:` defines
-        raise ValueError("objective 'time' needs a 'horizon:' section, which this version does not "
-                         "support yet (expected compute and/or money)")
-    return names
+    return names  # `time` without a `horizon:` is a cross-reference, checked in validate
 
 
 ObjectiveList = Annotated[list[Literal["compute", "money", "time"]], Field(min_length=1),
@@ -50,6 +47,30 @@ class Defaults(Strict):
     hours: Positive = 2190.0
     adoption: Fraction = 0.1
     price: NonNegative = 2.0
+    publish_lag: Annotated[int, Field(ge=0)] | None = None  # periods; only with a horizon (default 0)
+
+
+# A period as the user names it: a label of `horizon.periods`, or (with `periods: N`) 1..N
+PeriodName = Annotated[str, StringConstraints(min_length=1)] | Annotated[int, Field(ge=1)]
+
+
+class Horizon(Strict):
+    """Consecutive planning periods (spec v2, "Horizon")."""
+
+    periods: Annotated[list[Annotated[str, StringConstraints(min_length=1)]], Field(min_length=1)] | \
+        Annotated[int, Field(ge=1)]
+    hours: Positive | None = None  # accelerator hours per period; None: defaults.hours / T
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(t) for t in range(1, self.periods + 1)] if isinstance(self.periods, int) else list(self.periods)
+
+    def index(self, name: str | int) -> int | None:
+        """The period number t = 1..T a release or due names, None if it names none."""
+        labels = self.labels
+        if str(name) in labels:
+            return labels.index(str(name)) + 1
+        return None
 
 
 class Accelerator(Strict):
@@ -62,12 +83,13 @@ class Estimate(Strict):
 
 
 class Member(Strict):
-    budget: NonNegative
+    budget: NonNegative | Annotated[list[NonNegative], Field(min_length=1)]  # a list: one per period
     price: NonNegative | None = None
     fleet: dict[Id, Annotated[int, Field(ge=0)]] | None = None
     needs: list[Id] = []
     publishes: bool = True
     estimates: dict[Id, Estimate] = {}
+    due: dict[Id, PeriodName] = {}  # need -> period by whose end it is ready (horizon only)
 
 
 class Workstream(Strict):
@@ -78,6 +100,8 @@ class Workstream(Strict):
     replicas: Annotated[int, Field(ge=1)] = 1
     adoption: Fraction | None = None
     required: bool = False
+    duration: Annotated[int, Field(ge=1)] | None = None  # periods one run takes (horizon only; default 1)
+    release: PeriodName | None = None  # earliest start period (horizon only)
 
 
 class Design(Strict):
@@ -149,7 +173,8 @@ class InstanceFile(Strict):
     accelerators: dict[Id, Accelerator] = {}
     members: Annotated[dict[Id, Member], Field(min_length=1)]
     workstreams: Annotated[dict[Id, Workstream], Field(min_length=1)]
-    objective: ObjectiveList | None = None  # lexicographic order; None: DEFAULT_OBJECTIVE
+    objective: ObjectiveList | None = None  # lexicographic order; None: DEFAULT_(TIMED_)OBJECTIVE
+    horizon: Horizon | None = None  # None: nothing is timed (v1)
     designs: dict[Id, Design] = {}
     uncertainty: Uncertainty | None = None
 
@@ -164,6 +189,7 @@ KNOWN_KEYS: dict[str, list[str]] = {
     "": list(InstanceFile.model_fields),
     "units": list(Units.model_fields),
     "defaults": list(Defaults.model_fields),
+    "horizon": list(Horizon.model_fields),
     "accelerator": list(Accelerator.model_fields),
     "member": list(Member.model_fields),
     "estimate": list(Estimate.model_fields),

@@ -104,15 +104,31 @@ def _plan(m: pyo.ConcreteModel) -> tuple[list, list]:
     return [k for k in m.RUN if m.run[k].value > 0.5], [k for k in m.GET if m.get[k].value > 0.5]
 
 
+def _when(m: pyo.ConcreteModel) -> dict[tuple, int]:
+    """A timed plan's periods: run (i,w,o) -> its start, adoption (i,w) -> its ready period."""
+    if not hasattr(m, "RUN_AT"):
+        return {}
+    out = {k[:3]: k[3] for k in m.RUN_AT if m.run_at[k].value > 0.5}
+    out.update({k[:2]: k[2] for k in m.GET_AT if m.get_at[k].value > 0.5})
+    return out
+
+
+def _decisions(m: pyo.ConcreteModel) -> list[tuple]:
+    """The binaries that tell plans apart: run and get, or with a horizon their timed versions."""
+    if hasattr(m, "RUN_AT"):
+        return [(m.run_at, m.RUN_AT), (m.get_at, m.GET_AT)]
+    return [(m.run, m.RUN), (m.get, m.GET)]
+
+
 UNIQUE_NODES = 10_000  # branch-and-bound nodes the uniqueness check may use at least
 
 
-def check_unique(session: HighsSession, values: dict[str, float], plan: tuple[list, list],
-                 node_budget: int = UNIQUE_NODES) -> tuple[bool | None, tuple[list, list] | None]:
-    """Is ``plan`` the only plan whose objectives all reach ``values`` (within the tolerance)?
+def check_unique(session: HighsSession, values: dict[str, float], node_budget: int = UNIQUE_NODES) -> tuple[bool | None, tuple[list, list] | None]:
+    """Is the loaded plan the only plan whose objectives all reach ``values`` (within the tolerance)?
 
     One more MIP on the same model: every objective bounded at its level, a no-good row
-    ``sum_{x in plan} (1 - x) + sum_{x not in plan} x >= 1`` over the run and get binaries, and
+    ``sum_{x in plan} (1 - x) + sum_{x not in plan} x >= 1`` over the run and get binaries (with a
+    horizon, their timed versions: the same runs at other times are another plan), and
     the search stops at the first plan found. Infeasible: unique. A plan: not unique, and that
     plan is an alternative. A limit hit first (the time limit, or ``node_budget`` nodes): not
     known (None). Leaves the model changed: use it on a one-shot model only.
@@ -128,9 +144,8 @@ def check_unique(session: HighsSession, values: dict[str, float], plan: tuple[li
         rows.append(m.unique_level)
     for k in m.objective_level_bound:
         m.objective_level_bound[k] = level(values[k])
-    runs, gets = set(plan[0]), set(plan[1])
-    flips = (sum(1 - m.run[k] if k in runs else m.run[k] for k in m.RUN)
-             + sum(1 - m.get[k] if k in gets else m.get[k] for k in m.GET))
+    chosen = {(var.name, k) for var, index in _decisions(m) for k in index if var[k].value > 0.5}
+    flips = sum(1 - var[k] if (var.name, k) in chosen else var[k] for var, index in _decisions(m) for k in index)
     m.add_component("no_good", pyo.Constraint(expr=flips >= 1))
     m.objective_feasibility = pyo.Objective(expr=0.0, sense=pyo.minimize)
     for k in order:
@@ -162,13 +177,13 @@ class NumericalTrouble(RuntimeError):
 def plan_trouble(data: ModelData, sol: Solution, scale: Scale = Scale()) -> str | None:
     """Why the solver's plan cannot be reported, or None: every row of the contract
     (:mod:`optimizer.check`) and every objective value, recomputed from the data."""
-    broken = violations(data, sol.runs, sol.gets, sol.pay if data.pooled else None)
+    broken = violations(data, sol.runs, sol.gets, sol.pay if data.pooled else None, sol.when)
     if broken:
         more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
         return ("numerical trouble: the solver's plan breaks the contract: " + "; ".join(broken[:3]) + more
                 + ". No plan is reported: the solver lost precision on this instance (docs/model.md, "
                 "\"Numerics\"); a smaller spread between its largest and smallest numbers helps.")
-    own = data.plan_objectives(sol.runs, sol.gets)
+    own = data.plan_objectives(sol.runs, sol.gets, sol.when)
     for name, value in sol.objectives.items():
         # relative, with an absolute floor of HiGHS' own tolerance in model units
         if abs(own[name] - value) > 1e-6 * max(abs(own[name]), 1e-3 * scale.objective(name)):
@@ -200,6 +215,7 @@ def _run(session: HighsSession, data: ModelData, t0: float, build: float, check:
         sol.bound = None if stages.bound is None else stages.bound * scale.objective(first)
         sol.mip_gap = stages.mip_gap
         sol.runs, sol.gets = _plan(m)
+        sol.when = _when(m)
         if data.pooled:
             sol.pay = _pay(m)
         trouble = plan_trouble(data, sol, scale) if m.variant == "plain" else None
@@ -211,7 +227,7 @@ def _run(session: HighsSession, data: ModelData, t0: float, build: float, check:
         if check and stages.status == Status.OPTIMAL:
             clock2 = session.seconds()
             budget = max(UNIQUE_NODES, 10 * stages.nodes)
-            sol.unique, sol.alternative = check_unique(session, stages.values, (sol.runs, sol.gets), budget)
+            sol.unique, sol.alternative = check_unique(session, stages.values, budget)
             highs_seconds += session.seconds() - clock2
     TIMINGS["highs"] += highs_seconds
     sol.highs_seconds = highs_seconds
@@ -241,7 +257,7 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elasti
     sol = _run(HighsSession(m, options), data, t0, build, check=options.check_unique and not elastic and plan is None)
     if data.pooled and not elastic and sol.runs:
         try:
-            sol.pay = canonical_pay(data, sol.runs, sol.gets, options)
+            sol.pay = canonical_pay(data, sol.runs, sol.gets, options, sol.when)
         except NumericalTrouble as exc:
             return _untrusted(sol, str(exc))
         trouble = plan_trouble(data, sol)
@@ -250,10 +266,10 @@ def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elasti
     return sol
 
 
-def canonical_pay(data: ModelData, runs, gets, options: SolverOptions) -> dict[tuple[str, str], float]:
+def canonical_pay(data: ModelData, runs, gets, options: SolverOptions, when=None) -> dict[tuple, float]:
     """The pooled-funding payment split of a fixed plan that does not depend on the solver's path
     (:mod:`optimizer.payments`)."""
-    m = pay_model(data, runs, gets)
+    m = pay_model(data, runs, gets, when)
     res = HighsSession(m, replace(options, check_unique=False)).solve()
     if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
         raise NumericalTrouble(f"numerical trouble: no payment split for a plan the solver found feasible "
@@ -262,7 +278,7 @@ def canonical_pay(data: ModelData, runs, gets, options: SolverOptions) -> dict[t
     return _pay(m)
 
 
-def _pay(m: pyo.ConcreteModel) -> dict[tuple[str, str], float]:
+def _pay(m: pyo.ConcreteModel) -> dict[tuple, float]:
     """The payments of a solved model, in the user's money (amounts below the solver's
     tolerance are none)."""
     unit = m.scale.money
@@ -274,13 +290,16 @@ def _shortfalls(m: pyo.ConcreteModel, data: ModelData) -> dict[str, dict]:
     the plan uses beyond the user's own number (the model may hold a clipped one)."""
     scale, inner = m.scale, m.scale.apply(data)
     slacks: dict[str, dict] = {}
-    for name in ("budget_short", "hours_short", "unmet", "runs_short"):
+    for name in ("budget_short", "period_budget_short", "hours_short", "unmet", "late", "runs_short"):
         if hasattr(m, name):
             var = getattr(m, name)
             slacks[name] = {k: var[k].value for k in var if var[k].value > 1e-6}
     slacks["budget_short"] = {i: (inner.budget[i] + v) * scale.money - data.budget[i]
                               for i, v in slacks.get("budget_short", {}).items()}
-    slacks["hours_short"] = {k: (inner.capacity[k] + v) * scale.hours[k] - data.capacity[k]
+    slacks["period_budget_short"] = {k: (inner.period_budget[k] + v) * scale.money - data.period_budget[k]
+                                     for k, v in slacks.get("period_budget_short", {}).items()}
+    # a capacity row is (i, h), or (i, h, t) per period: its number is capacity[i, h] either way
+    slacks["hours_short"] = {k: (inner.capacity[k[:2]] + v) * scale.hours[k[:2]] - data.capacity[k[:2]]
                              for k, v in slacks.get("hours_short", {}).items()}
     return slacks
 

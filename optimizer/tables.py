@@ -6,9 +6,9 @@ reads :class:`ModelData`; it never looks at the instance file again.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from .schema import DEFAULT_OBJECTIVE, Design, InstanceFile
+from .schema import DEFAULT_OBJECTIVE, DEFAULT_TIMED_OBJECTIVE, Design, InstanceFile
 
 RENTED = "rented"  # run option of a member without a fleet
 
@@ -32,9 +32,64 @@ class ModelData:
     required: dict[str, bool]
     options: dict[tuple[str, str], list[str]]  # run options o of (i,w): accelerator types or RENTED
     hours: dict[tuple[str, str, str], float]  # fleet hours a run uses: compute[i,w] / throughput[h]
-    capacity: dict[tuple[str, str], float]  # fleet[i][h] * defaults.hours
+    capacity: dict[tuple[str, str], float]  # fleet[i][h] * fleet_hours
     units: dict[str, str] = field(default_factory=dict)
     objective: tuple[str, ...] = DEFAULT_OBJECTIVE  # lexicographic order of objective names
+    fleet_hours: float = 2190.0  # hours an accelerator is available: over the horizon, or per period
+    # The horizon (spec v2); periods None: nothing is timed. Periods are numbered t = 1..T.
+    periods: list[str] | None = None  # labels
+    duration: dict[str, int] = field(default_factory=dict)  # duration[w], periods (1 untimed)
+    release: dict[str, int] = field(default_factory=dict)  # release[w]: earliest start period
+    due: dict[tuple[str, str], int] = field(default_factory=dict)  # due[i,w] for w in needs[i]
+    publish_lag: int = 0
+    period_budget: dict[tuple[str, int], float] = field(default_factory=dict)  # (i,t) of list budgets
+
+    @property
+    def timed(self) -> bool:
+        return self.periods is not None
+
+    @property
+    def T(self) -> int:  # noqa: N802 (the contract's name)
+        return len(self.periods) if self.periods else 1
+
+    @property
+    def need_keys(self) -> list[tuple[str, str]]:
+        return [(i, w) for i in self.members for w in self.needs[i]]
+
+    @property
+    def capacity_keys(self) -> list[tuple]:
+        """Capacity rows: (i, h), or (i, h, t) for every period with a horizon."""
+        if not self.timed:
+            return list(self.capacity)
+        return [(i, h, t) for i, h in self.capacity for t in range(1, self.T + 1)]
+
+    @property
+    def pay_keys(self) -> list[tuple]:
+        """pay[i,w] under pooled funding, pay[i,w,t] when some budget is a list (spec, "Horizon")."""
+        per_period = range(1, self.T + 1) if self.period_budget else [None]
+        return [(i, w) if t is None else (i, w, t) for i in self.members for w in self.workstreams for t in per_period]
+
+    def per_period(self, i: str) -> bool:
+        """Is member i's budget a list, one limit per period?"""
+        return (i, 1) in self.period_budget
+
+    def starts(self, w: str) -> range:
+        """Periods s a run of w may start in: release[w] <= s and s + duration[w] - 1 <= T."""
+        return range(self.release.get(w, 1), self.T - self.duration.get(w, 1) + 2)
+
+    def end(self, w: str, s: int) -> int:
+        return s + self.duration.get(w, 1) - 1
+
+    def active(self, w: str, s: int, t: int) -> bool:
+        """Is a run of w that starts in s under way in period t?"""
+        return s <= t <= self.end(w, s)
+
+    def ready_periods(self, w: str) -> range:
+        """Periods an adoption of w may be ready in: from the earliest end of a run plus the lag."""
+        return range(self.release.get(w, 1) + self.duration.get(w, 1) - 1 + self.publish_lag, self.T + 1)
+
+    def label(self, t: int) -> str:
+        return self.periods[t - 1]
 
     @property
     def run_keys(self) -> list[tuple[str, str, str]]:
@@ -84,7 +139,7 @@ class ModelData:
         for i in self.members:
             wanted = None if self.pooled else self.may_have(i)
             keys += [(i, w) for w in self.workstreams
-                     if self.runners(w, exclude=i, publishing_only=True)
+                     if self.runners(w, exclude=i, publishing_only=True) and len(self.ready_periods(w))
                      and (wanted is None or w in wanted or not self.adoption_costs_something(i, w))]
         return keys
 
@@ -99,10 +154,23 @@ class ModelData:
         return math.fsum([self.cost[i, w] for i, w, _ in runs]
                          + [self.adoption[w] * self.cost[i, w] for i, w in gets])
 
-    def plan_objectives(self, runs, gets) -> dict[str, float]:
-        """The value of every objective of ``self.objective`` for a plan."""
-        value = {"compute": self.plan_compute, "money": self.plan_money}
-        return {name: value[name](runs, gets) for name in self.objective}
+    def ready(self, runs, gets, when) -> dict[tuple[str, str], int]:
+        """The period each (i,w) a timed plan has is ready in: a run's end, an adoption's period.
+        ``when`` maps a run (i,w,o) to its start and an adoption (i,w) to its ready period."""
+        out = {(i, w): self.end(w, when[i, w, o]) for i, w, o in runs}
+        out.update({(i, w): when[i, w] for i, w in gets})
+        return out
+
+    def plan_time(self, runs, gets, when) -> int:
+        """The `time` objective: the sum over members' needs of the period each is ready in."""
+        ready = self.ready(runs, gets, when)
+        return sum(ready.get((i, w), 0) for i in self.members for w in self.needs[i])
+
+    def plan_objectives(self, runs, gets, when=None) -> dict[str, float]:
+        """The value of every objective of ``self.objective`` for a plan (``when``: its timing)."""
+        value = {"compute": lambda: self.plan_compute(runs, gets), "money": lambda: self.plan_money(runs, gets),
+                 "time": lambda: float(self.plan_time(runs, gets, when))}
+        return {name: value[name]() for name in self.objective}
 
 
 def derive(spec: InstanceFile, design: Design, design_name: str) -> ModelData:
@@ -111,11 +179,16 @@ def derive(spec: InstanceFile, design: Design, design_name: str) -> ModelData:
     workstreams = list(spec.workstreams)
     price = {i: spec.members[i].price if spec.members[i].price is not None else spec.defaults.price
              for i in members}
+    horizon = spec.horizon
+    periods = horizon.labels if horizon else None
+    fleet_hours = spec.defaults.hours  # over the whole horizon untimed, per period timed
+    if horizon:
+        fleet_hours = horizon.hours if horizon.hours is not None else spec.defaults.hours / len(periods)
     compute, cost, options, hours, capacity = {}, {}, {}, {}, {}
     for i in members:
         m = spec.members[i]
         for h, count in (m.fleet or {}).items():
-            capacity[i, h] = count * spec.defaults.hours
+            capacity[i, h] = count * fleet_hours
         for w in workstreams:
             ws = spec.workstreams[w]
             est = m.estimates.get(w)
@@ -133,6 +206,19 @@ def derive(spec: InstanceFile, design: Design, design_name: str) -> ModelData:
     for w, ws in spec.workstreams.items():
         base = ws.adoption if ws.adoption is not None else spec.defaults.adoption
         adoption[w] = min(1.0, base * design.adoption_factor)
+    budget = {i: spec.members[i].budget for i in members}
+    period_budget = {(i, t): b for i in members if isinstance(budget[i], list) for t, b in enumerate(budget[i], 1)}
+    budget = {i: math.fsum(b) if isinstance(b, list) else b for i, b in budget.items()}  # a list: its total
+    timing = {}
+    if horizon:
+        last = len(periods)
+        timing = dict(
+            periods=periods, publish_lag=spec.defaults.publish_lag or 0, period_budget=period_budget,
+            duration={w: ws.duration or 1 for w, ws in spec.workstreams.items()},
+            release={w: horizon.index(ws.release) if ws.release is not None else 1
+                     for w, ws in spec.workstreams.items()},
+            due={(i, w): horizon.index(spec.members[i].due[w]) if w in spec.members[i].due else last
+                 for i in members for w in spec.members[i].needs})
     return ModelData(
         instance=spec.name,
         design_name=design_name,
@@ -140,7 +226,7 @@ def derive(spec: InstanceFile, design: Design, design_name: str) -> ModelData:
         pooled=design.funding == "pooled",
         members=members,
         workstreams=workstreams,
-        budget={i: spec.members[i].budget for i in members},
+        budget=budget,
         publishes={i: spec.members[i].publishes for i in members},
         needs={i: list(spec.members[i].needs) for i in members},
         compute=compute,
@@ -154,12 +240,15 @@ def derive(spec: InstanceFile, design: Design, design_name: str) -> ModelData:
         capacity=capacity,
         units={"compute": spec.units.compute, "money": spec.units.money},
         objective=objective_order(spec, design),
+        fleet_hours=fleet_hours,
+        **timing,
     )
 
 
 def objective_order(spec: InstanceFile, design: Design) -> tuple[str, ...]:
     """A design's objective list replaces the instance's; neither: the contract's default."""
-    return tuple(design.objective or spec.objective or DEFAULT_OBJECTIVE)
+    default = DEFAULT_TIMED_OBJECTIVE if spec.horizon else DEFAULT_OBJECTIVE
+    return tuple(design.objective or spec.objective or default)
 
 
 def silo_of(data: ModelData, members: list[str]) -> ModelData:
@@ -167,12 +256,9 @@ def silo_of(data: ModelData, members: list[str]) -> ModelData:
     member this is the spec's standalone problem; with several, their independent blocks."""
     keep = set(members)
     only = lambda table: {k: v for k, v in table.items() if k[0] in keep}  # noqa: E731
-    return ModelData(
-        instance=data.instance, design_name="silo", sharing=False, pooled=False,
-        members=list(members), workstreams=data.workstreams,
+    return replace(
+        data, design_name="silo", sharing=False, pooled=False, members=list(members),
         budget={i: data.budget[i] for i in members}, publishes={i: data.publishes[i] for i in members},
         needs={i: data.needs[i] for i in members}, compute=only(data.compute), cost=only(data.cost),
-        adoption=data.adoption, requires=data.requires, replicas=data.replicas, required=data.required,
-        options=only(data.options), hours=only(data.hours), capacity=only(data.capacity), units=data.units,
-        objective=data.objective,
-    )
+        options=only(data.options), hours=only(data.hours), capacity=only(data.capacity),
+        due=only(data.due), period_budget=only(data.period_budget))

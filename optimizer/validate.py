@@ -33,7 +33,7 @@ def _section(path: KeyPath) -> str:
     p = tuple(path)
     if not p:
         return ""
-    if p[0] in ("units", "defaults") and len(p) == 1:
+    if p[0] in ("units", "defaults", "horizon") and len(p) == 1:
         return p[0]
     kinds = {"accelerators": "accelerator", "members": "member", "workstreams": "workstream",
              "designs": "design"}
@@ -236,6 +236,78 @@ def reference_problems(data: Any, source: SourceMap) -> list[Problem]:
     return out
 
 
+def _timed_keys(data: dict) -> list[tuple[KeyPath, str]]:
+    """Every key of the document that only a ``horizon:`` gives a meaning: (path, what it is)."""
+    out: list[tuple[KeyPath, str]] = []
+    defaults = data.get("defaults")
+    if isinstance(defaults, dict) and "publish_lag" in defaults:
+        out.append((("defaults", "publish_lag"), "'publish_lag'"))
+    for w, spec in _items(data.get("workstreams")):
+        out += [(("workstreams", w, key), f"{key!r}") for key in ("duration", "release") if key in spec]
+    for i, spec in _items(data.get("members")):
+        if "due" in spec:
+            out.append((("members", i, "due"), "'due'"))
+        if isinstance(spec.get("budget"), list):
+            out.append((("members", i, "budget"), "a budget per period (a list)"))
+    if isinstance(data.get("objective"), list) and "time" in data["objective"]:
+        out.append((("objective", data["objective"].index("time")), "objective 'time'"))
+    for d, spec in _items(data.get("designs")):
+        if isinstance(spec.get("objective"), list) and "time" in spec["objective"]:
+            out.append((("designs", d, "objective", spec["objective"].index("time")), "objective 'time'"))
+    return out
+
+
+def _items(section: Any) -> list[tuple[str, dict]]:
+    return [(k, v) for k, v in section.items() if isinstance(v, dict)] if isinstance(section, dict) else []
+
+
+def horizon_problems(data: Any, source: SourceMap) -> list[Problem]:
+    """The horizon's cross-references: timed keys need a ``horizon:``; releases and dues name its
+    periods; a due is on a need; durations fit; a budget list has one amount per period."""
+    if not isinstance(data, dict):
+        return []
+    horizon = data.get("horizon")
+    if horizon is None:
+        # a key is pointed at by its name, a list budget or an objective name by its value
+        return [source.problem(path, f"{what} needs a 'horizon:' section (add one, or remove this)",
+                               key=isinstance(path[-1], str) and path[-1] != "budget")
+                for path, what in _timed_keys(data)]
+    periods = horizon.get("periods") if isinstance(horizon, dict) else None
+    if isinstance(periods, bool) or not isinstance(periods, (int, list)):
+        return []  # the schema says what is wrong with it
+    labels = [str(t) for t in range(1, periods + 1)] if isinstance(periods, int) else [str(p) for p in periods]
+    out = [source.problem(("horizon", "periods", k), f"period {p!r} is listed twice (expected unique labels)")
+           for k, p in enumerate(labels) if isinstance(periods, list) and p in labels[:k]]
+    last = len(labels)
+
+    def unknown_period(path: KeyPath, name: Any) -> list[Problem]:
+        if isinstance(name, bool) or not isinstance(name, (str, int)) or str(name) in labels:
+            return []
+        if isinstance(periods, int) and isinstance(name, int) and name > last:
+            return [source.problem(path, f"period {name} is after the last period {last} of the horizon")]
+        return [source.problem(path, f"unknown period {name!r}{did_you_mean(name, dict.fromkeys(labels))}")]
+
+    for w, spec in _items(data.get("workstreams")):
+        out += unknown_period(("workstreams", w, "release"), spec.get("release"))
+        duration = spec.get("duration")
+        if isinstance(duration, int) and not isinstance(duration, bool) and duration > last:
+            out.append(source.problem(("workstreams", w, "duration"), f"duration {duration} is longer than the "
+                                      f"horizon ({last} period{'s' if last > 1 else ''})"))
+    for i, spec in _items(data.get("members")):
+        needs = spec.get("needs") if isinstance(spec.get("needs"), list) else []
+        for w, name in (spec.get("due") or {}).items() if isinstance(spec.get("due"), dict) else ():
+            if w not in needs:
+                out.append(source.problem(("members", i, "due", w), f"due date for {w!r}, which is not one of "
+                                          f"{i}'s needs{did_you_mean(w, [n for n in needs if isinstance(n, str)])}",
+                                          key=True))
+            out += unknown_period(("members", i, "due", w), name)
+        budget = spec.get("budget")
+        if isinstance(budget, list) and len(budget) != last:
+            out.append(source.problem(("members", i, "budget"), f"{len(budget)} budget amounts for {last} "
+                                      f"period{'s' if last > 1 else ''} (expected one per period)"))
+    return out
+
+
 def _case_twins(section: Any, name: str, source: SourceMap) -> list[Problem]:
     """Ids of one section that differ only in case ('Lab' and 'lab'): almost always one thing
     written twice, and they would collide in case-insensitive file systems and spreadsheets."""
@@ -275,7 +347,8 @@ def _override_problems(data: dict, source: SourceMap, base_problems: list[Proble
         merged = deep_merge({k: v for k, v in data.items() if k != "designs"}, spec["overrides"])
         prefix = ("designs", d, "overrides")
         shifted = _ShiftedSource(source, prefix)
-        for p in schema_problems(merged, shifted) + reference_problems(merged, shifted):
+        for p in (schema_problems(merged, shifted) + reference_problems(merged, shifted)
+                  + horizon_problems(merged, shifted)):
             if (p.path, p.message) in base_messages:
                 continue
             out.append(Problem(p.file, p.line, p.column, p.path,
@@ -305,7 +378,7 @@ def validate_document(data: Any, source: SourceMap) -> list[Problem]:
     if not isinstance(data, dict):
         return source.problems + [source.problem((), f"top level is {type(data).__name__} "
                                    "(expected a mapping with name, members and workstreams)")]
-    problems = schema_problems(data, source) + reference_problems(data, source)
+    problems = schema_problems(data, source) + reference_problems(data, source) + horizon_problems(data, source)
     problems += _override_problems(data, source, problems)
     return source.problems + problems
 

@@ -9,13 +9,16 @@ from typing import Any, Mapping
 import pandas as pd
 from pydantic import BaseModel, model_validator
 
-from .records import Count, Flag, Number, Record, Text
-from .results import Plan
+from .records import Count, Flag, Number, Text
+from .results import Plan, Row
 from .status import Status, has_plan
 
 
-class ComparisonRow(Record):
-    """One design's figures side by side with the others' (comparison.json holds these)."""
+class ComparisonRow(Row):
+    """One design's figures side by side with the others' (comparison.json holds these); the time
+    columns only with a horizon."""
+
+    OPTIONAL = ("last_ready", "mean_periods_to_needs")
 
     design: Text
     status: Status
@@ -32,12 +35,19 @@ class ComparisonRow(Record):
     max_budget_utilisation: Number | None
     max_budget_member: Text | None
     mip_gap: Number | None
+    last_ready: Text | None = None  # the period the last need of any member is ready in
+    mean_periods_to_needs: Number | None = None  # time_to_needs / the number of needs
 
     @classmethod
     def of(cls, plan: Plan, members_total: int) -> "ComparisonRow":
         top = plan.most_used_budget
         share = plan.savings_share
-        return cls(design=plan.design, status=plan.status, total_compute=plan.total_compute,
+        timed = {}
+        if plan.periods is not None:
+            needs = len(plan.schedule or [])
+            timed = {"last_ready": plan.last_ready, "mean_periods_to_needs": None if plan.time_to_needs is None
+                     or not needs else round(plan.time_to_needs / needs, 6)}
+        return cls(**timed, design=plan.design, status=plan.status, total_compute=plan.total_compute,
                    total_money=plan.total_money, unique=plan.unique, duplicated_compute=plan.duplicated_compute,
                    adoption_compute=plan.adoption_compute, silo_compute=plan.silo_compute, savings=plan.savings,
                    savings_pct=None if share is None else round(100 * share, 4),
@@ -50,7 +60,8 @@ class ComparisonRow(Record):
         return has_plan(self.status)
 
 
-ROW_COLUMNS = list(ComparisonRow.model_fields)
+ROW_COLUMNS = [k for k in ComparisonRow.model_fields if k not in ComparisonRow.OPTIONAL]
+TIME_COLUMNS = list(ComparisonRow.OPTIONAL)
 
 
 class Comparison(BaseModel):
@@ -73,9 +84,18 @@ class Comparison(BaseModel):
     @property
     def table(self) -> pd.DataFrame:
         """One row per design (the index), the row's figures as columns, then ``solve_seconds``."""
-        frame = pd.DataFrame([r.model_dump(mode="json") for r in self.rows], columns=ROW_COLUMNS)
+        frame = pd.DataFrame([r.model_dump(mode="json") for r in self.rows], columns=self.columns)
         frame["solve_seconds"] = [self.solve_seconds.get(r.design) for r in self.rows]
         return frame.set_index("design")
+
+    @property
+    def timed(self) -> bool:
+        return any(p.periods is not None for p in self.plans)
+
+    @property
+    def columns(self) -> list[str]:
+        """The rows' columns: the contract's figures, and the time columns with a horizon."""
+        return ROW_COLUMNS + (TIME_COLUMNS if self.timed else [])
 
     @property
     def units(self) -> dict[str, str]:

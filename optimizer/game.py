@@ -58,7 +58,9 @@ class Coalitions(Layer):
             m.replicas_cap = pyo.Param(d.workstreams, mutable=True, initialize=d.replicas)
 
     def objective_terms(self, m: pyo.ConcreteModel, d: ModelData, name: str):
-        values = getattr(d, OBJECTIVES[name][1])  # compute or cost per (member, workstream)
+        table = OBJECTIVES[name][1]  # compute or cost per (member, workstream); time: periods
+        # an unmet need counts as ready one period after the horizon, at the penalty
+        values = getattr(d, table) if table else {(i, w): d.T + 1 for i in d.members for w in d.workstreams}
         return (sum(self.unmet_penalty * values[i, w] * m.unmet[i, w] for i, w in m.unmet)
                 + sum(self.unmet_penalty * min(values[i, w] for i in d.members) * m.runs_short[w]
                       for w in m.runs_short))

@@ -66,7 +66,7 @@ class Solution:
     slacks: dict[str, dict] = field(default_factory=dict)  # elastic model only
     objectives: dict[str, float] = field(default_factory=dict)  # value of each objective, in order
     unique: bool | None = None  # the plan is the only one with these objective values (None: not known)
-    alternative: tuple[list, list] | None = None  # (runs, gets) of another plan as good, when not unique
+    alternative: tuple[list, list, dict] | None = None  # (runs, gets, when) of another as good plan
     trouble: str | None = None  # why the solver's plan failed the checker (then status no_solution)
 
 

@@ -341,7 +341,7 @@ def build_plan(data: ModelData, sol: Solution, standalone: dict[str, float | Non
         objective=objectives[order[0]] if order else None,
         objectives={k: objectives[k] for k in order}, objective_order=list(order),
         unique=sol.unique if solved else None,
-        alternative=_difference(sol.runs, sol.gets, *sol.alternative) if sol.alternative else None,
+        alternative=_difference(data, sol, *sol.alternative) if sol.alternative else None,
         mip_gap=fraction(sol.mip_gap) if solved else None,
         total_compute=total, total_money=money, adoption_compute=adoption, duplicated_compute=duplicated,
         silo_compute=silo, savings=None if silo is None or total is None else clean(silo - total, like=silo),
@@ -463,14 +463,24 @@ def _fleet_rows(data: ModelData, sol: Solution) -> list[FleetRow]:
             for (i, h), cap in data.capacity.items()]
 
 
-def _difference(runs, gets, other_runs, other_gets) -> dict[str, list]:
-    """How another plan differs from the reported one, in the result's record shapes."""
-    run = lambda k: {"member": k[0], "workstream": k[1], "accelerator": k[2]}  # noqa: E731
-    get = lambda k: {"member": k[0], "workstream": k[1]}  # noqa: E731
-    return {"runs_added": [run(k) for k in sorted(set(other_runs) - set(runs))],
-            "runs_removed": [run(k) for k in sorted(set(runs) - set(other_runs))],
-            "adoptions_added": [get(k) for k in sorted(set(other_gets) - set(gets))],
-            "adoptions_removed": [get(k) for k in sorted(set(gets) - set(other_gets))]}
+def _difference(data: ModelData, sol: Solution, other_runs, other_gets, other_when) -> dict[str, list]:
+    """How another plan differs from the reported one, in the result's record shapes (with a
+    horizon a run or adoption at another period is one removed and one added)."""
+    def run(k, when):
+        return {"member": k[0], "workstream": k[1], "accelerator": k[2],
+                **({"start": data.label(when[k])} if data.timed else {})}
+
+    def get(k, when):
+        return {"member": k[0], "workstream": k[1], **({"ready": data.label(when[k])} if data.timed else {})}
+
+    def timed(keys, when):
+        return {(k, when.get(k)) for k in keys}
+    ours_r, theirs_r = timed(sol.runs, sol.when), timed(other_runs, other_when)
+    ours_g, theirs_g = timed(sol.gets, sol.when), timed(other_gets, other_when)
+    return {"runs_added": [run(k, other_when) for k, _ in sorted(theirs_r - ours_r)],
+            "runs_removed": [run(k, sol.when) for k, _ in sorted(ours_r - theirs_r)],
+            "adoptions_added": [get(k, other_when) for k, _ in sorted(theirs_g - ours_g)],
+            "adoptions_removed": [get(k, sol.when) for k, _ in sorted(ours_g - theirs_g)]}
 
 
 # --- what the API returns ---------------------------------------------------------------------------------

@@ -123,7 +123,8 @@ def _decisions(m: pyo.ConcreteModel) -> list[tuple]:
 UNIQUE_NODES = 10_000  # branch-and-bound nodes the uniqueness check may use at least
 
 
-def check_unique(session: HighsSession, values: dict[str, float], node_budget: int = UNIQUE_NODES) -> tuple[bool | None, tuple[list, list] | None]:
+def check_unique(session: HighsSession, values: dict[str, float],
+                 node_budget: int = UNIQUE_NODES) -> tuple[bool | None, tuple[list, list, dict] | None]:
     """Is the loaded plan the only plan whose objectives all reach ``values`` (within the tolerance)?
 
     One more MIP on the same model: every objective bounded at its level, a no-good row
@@ -167,7 +168,7 @@ def check_unique(session: HighsSession, values: dict[str, float], node_budget: i
     if res.incumbent_objective is None:
         return None, None
     res.solution_loader.load_vars()
-    return False, _plan(m)
+    return False, (*_plan(m), _when(m))
 
 
 class NumericalTrouble(RuntimeError):

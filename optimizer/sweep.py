@@ -51,15 +51,16 @@ def solve_persistent(inst: Instance, key: tuple, data: ModelData, options: Solve
     return _PROBLEMS[k].solve(data)
 
 
-def plan_fits(data: ModelData, runs, gets, check_pooled) -> bool:
+def plan_fits(data: ModelData, runs, gets, pinned_solve) -> bool:
     """Does a fixed plan still respect every budget and fleet under ``data``'s numbers?
 
     Under lead funding that is the solution checker's question (:func:`optimizer.check.violations`,
-    every row from the numbers alone). Pooled funding needs a payment split, so it goes through
-    the solver with the plan pinned.
+    every row from the numbers alone). Pooled funding needs a payment split, and a timed plan may
+    keep who runs and adopts what at other periods, so those go through the solver with the
+    plan's run and adoption decisions pinned.
     """
-    if data.pooled:
-        return has_plan(check_pooled(data).status)
+    if data.pooled or data.timed:
+        return has_plan(pinned_solve(data).status)
     return not violations(data, runs, gets)
 
 
@@ -71,13 +72,17 @@ def plan_figures(data: ModelData, sol: Solution) -> dict[str, Any]:
     """What a sweep records of one solve, a design's or its silo's: status, total compute, the
     compute of second and later runs of a workstream, and the plan (no plan: no figures).
     Unrounded: :func:`_solve_point` rounds once it knows what each figure is a difference of."""
+    timed = {"last_ready": None} if data.timed else {}  # with a horizon: the period of the last need
     if not has_plan(sol.status):
-        return {"status": sol.status, "total_compute": None, "duplicated_compute": None, "plan": ""}
+        return {"status": sol.status, "total_compute": None, "duplicated_compute": None, "plan": "", **timed}
     by_w: dict[str, list[float]] = {}
     for i, w, _ in sol.runs:
         by_w.setdefault(w, []).append(data.compute[i, w])
+    if data.timed:
+        ready = data.ready(sol.runs, sol.gets, sol.when)
+        timed["last_ready"] = max((ready[k] for k in data.need_keys), default=None)
     return {"status": sol.status, "total_compute": data.plan_compute(sol.runs, sol.gets),
-            "duplicated_compute": sum(sum(v) - min(v) for v in by_w.values()), "plan": _plan_key(sol.runs)}
+            "duplicated_compute": sum(sum(v) - min(v) for v in by_w.values()), "plan": _plan_key(sol.runs), **timed}
 
 
 def _silo(inst: Instance, key: tuple, data: ModelData, options: SolverOptions) -> float | None:

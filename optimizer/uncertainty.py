@@ -107,8 +107,9 @@ def apply(spec: InstanceFile, dims: list[Dimension], multipliers: np.ndarray) ->
             estimates[w] = est.model_copy(update={
                 "compute": None if est.compute is None else est.compute * f,
                 "cost": None if est.cost is None else est.cost * f})
-        members[i] = m.model_copy(update={"budget": m.budget * factor["budget"].get(i, 1.0),
-                                          "estimates": estimates})
+        f = factor["budget"].get(i, 1.0)  # a budget per period: every period's amount alike
+        budget = [b * f for b in m.budget] if isinstance(m.budget, list) else m.budget * f
+        members[i] = m.model_copy(update={"budget": budget, "estimates": estimates})
     accels = {h: a.model_copy(update={"throughput": a.throughput * factor["throughput"].get(h, 1.0)})
               for h, a in spec.accelerators.items()}
     return spec.model_copy(update={"workstreams": works, "members": members, "accelerators": accels})

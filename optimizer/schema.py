@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 
 Id = Annotated[str, StringConstraints(min_length=1, strip_whitespace=False)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -50,15 +50,32 @@ class Defaults(Strict):
     publish_lag: Annotated[int, Field(ge=0)] | None = None  # periods; only with a horizon (default 0)
 
 
+# Keys that may hold one of two shapes (a number or a list, a label or a count) are tagged unions,
+# so that a wrong value gets one message, for the shape it has; validate strips these tags from
+# error locations.
+UNION_TAGS = ("<one>", "<list>")
+
+
+def one_or_list(one: Any, many: Any) -> Any:
+    pick = Discriminator(lambda v: "<list>" if isinstance(v, list) else "<one>")
+    return Annotated[Annotated[one, Tag("<one>")] | Annotated[many, Tag("<list>")], pick]
+
+
+def text_or_count(text: Any, count: Any) -> Any:
+    pick = Discriminator(lambda v: "<list>" if isinstance(v, int) and not isinstance(v, bool) else "<one>")
+    return Annotated[Annotated[text, Tag("<one>")] | Annotated[count, Tag("<list>")], pick]
+
+
+Label = Annotated[str, StringConstraints(min_length=1)]
 # A period as the user names it: a label of `horizon.periods`, or (with `periods: N`) 1..N
-PeriodName = Annotated[str, StringConstraints(min_length=1)] | Annotated[int, Field(ge=1)]
+PeriodName = text_or_count(Label, int)  # validate says which periods exist
 
 
 class Horizon(Strict):
     """Consecutive planning periods (spec v2, "Horizon")."""
 
-    periods: Annotated[list[Annotated[str, StringConstraints(min_length=1)]], Field(min_length=1)] | \
-        Annotated[int, Field(ge=1)]
+    # labels may be written as numbers (2027, 2028): they are output as strings
+    periods: one_or_list(Annotated[int, Field(ge=1)], Annotated[list[text_or_count(Label, int)], Field(min_length=1)])
     hours: Positive | None = None  # accelerator hours per period; None: defaults.hours / T
 
     @property
@@ -83,7 +100,7 @@ class Estimate(Strict):
 
 
 class Member(Strict):
-    budget: NonNegative | Annotated[list[NonNegative], Field(min_length=1)]  # a list: one per period
+    budget: one_or_list(NonNegative, Annotated[list[NonNegative], Field(min_length=1)])  # a list: per period
     price: NonNegative | None = None
     fleet: dict[Id, Annotated[int, Field(ge=0)]] | None = None
     needs: list[Id] = []

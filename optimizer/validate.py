@@ -14,7 +14,7 @@ from typing import Any, Iterable
 import pydantic
 
 from .errors import Problem
-from .schema import BUILTIN_DESIGNS, KNOWN_KEYS, InstanceFile
+from .schema import BUILTIN_DESIGNS, KNOWN_KEYS, UNION_TAGS, InstanceFile
 from .yamlsource import KeyPath, SourceMap, format_path
 
 
@@ -91,7 +91,7 @@ def schema_problems(data: Any, source: SourceMap) -> list[Problem]:
         errors = exc.errors(include_url=False)
     out = []
     for err in errors:
-        loc = list(err["loc"])
+        loc = [x for x in err["loc"] if x not in UNION_TAGS]
         on_key = bool(loc) and loc[-1] == "[key]"
         if on_key:
             loc.pop()
@@ -112,7 +112,8 @@ def schema_problems(data: Any, source: SourceMap) -> list[Problem]:
         else:
             out.append(source.problem(path, f"got {yaml_spelling(err.get('input'))} (expected {_expected(err)})"))
     # a value we could not read (foreign tag) was replaced by null: don't echo that as a type error
-    return [p for p, err in zip(out, errors) if not _under(tuple(err["loc"]), source.unreadable)]
+    return [p for p, err in zip(out, errors)
+            if not _under(tuple(x for x in err["loc"] if x not in UNION_TAGS), source.unreadable)]
 
 
 def _under(path: KeyPath, roots: set) -> bool:

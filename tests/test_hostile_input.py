@@ -188,7 +188,7 @@ TAMPERED = [
     (("status",), "great", "status: expected 'optimal', 'feasible', 'infeasible' or 'no_solution'"),
     (("unique",), "yes", "unique: expected true or false, got 'yes'"),
     (("objectives", "compute"), "1", "objectives.compute: expected a number, got '1'"),
-    (("objectives", "time"), 1, "objectives.time:"),
+    (("objectives", "speed"), 1, "objectives.speed:"),
     (("total_compute",), "6e6", "total_compute: expected a number, got '6e6'"),
     (("savings",), KeyError, "missing key 'savings'"),
     (("runs",), {}, "runs: expected a list"),

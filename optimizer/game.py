@@ -142,18 +142,15 @@ class CoalitionGame:
         return (1 << self.n) - 1
 
 
-# One game per worker process, reused across the chunks it is handed.
-_GAMES: dict[tuple, CoalitionGame] = {}
-
-
-def coalition_chunk(task: tuple) -> dict[int, float]:
-    """Executor task: values of a chunk of coalitions (the game is built once per process)."""
+def coalition_chunk(task: tuple, games: dict) -> dict[int, float]:
+    """Executor task: values of a chunk of coalitions; ``games`` is the worker's state for the run
+    (:mod:`optimizer.execution`), where the game is built once per worker."""
     inst, design, penalty, time_limit, masks = task
     key = (inst.content_hash, design, penalty, time_limit)
-    if key not in _GAMES:
-        _GAMES.clear()
-        _GAMES[key] = CoalitionGame(inst, design, penalty, time_limit)
-    return _GAMES[key].values(masks)
+    if key not in games:
+        games.clear()
+        games[key] = CoalitionGame(inst, design, penalty, time_limit)
+    return games[key].values(masks)
 
 
 def coalition_values(game: CoalitionGame, inst: Instance, design: str, masks: Iterable[int],
@@ -168,7 +165,7 @@ def coalition_values(game: CoalitionGame, inst: Instance, design: str, masks: It
             n_chunks = max(executor.workers * 8, 1)
             chunks = [todo[k::n_chunks] for k in range(min(n_chunks, len(todo)))]
             tasks = [(inst, design, game.unmet_penalty, game.time_limit, chunk) for chunk in chunks]
-            for part in executor.map(coalition_chunk, tasks, label="coalitions"):
+            for part in executor.map(coalition_chunk, tasks, label="coalitions", state=dict):
                 game.cache.update(part)
     return {m: game.cache[m] for m in masks}
 

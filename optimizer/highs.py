@@ -23,7 +23,6 @@ from .status import Status
 
 # HiGHS' own default (1e-4) could stop 0.01% above the optimum
 DEFAULT_MIP_GAP = 1e-6
-TIMINGS = {"highs": 0.0}  # seconds spent inside HiGHS by this process (for overhead measurements)
 # Pyomo's persistent interface re-scans the model before each solve; between objective stages
 # we tell it exactly what changed instead (set_objective, update_parameters).
 NO_AUTO_UPDATES = {flag: False for flag in (
@@ -57,7 +56,7 @@ class Solution:
     gets: list[tuple[str, str]] = field(default_factory=list)
     pay: dict[tuple[str, str], float] = field(default_factory=dict)
     seconds: float = 0.0
-    highs_seconds: float = 0.0  # inside HiGHS (the rest of `seconds` is hand-over): benchmarks/ reads it
+    highs_seconds: float = 0.0  # inside HiGHS (the rest of `seconds` is hand-over): sweeps and benchmarks/ read it
     build_seconds: float = 0.0
     variables: int = 0
     constraints: int = 0

@@ -11,11 +11,11 @@ from .execution import Executor
 from .instance import Instance, load_instance
 from .comparison import Comparison, ComparisonRow, describe_design
 from .results import Result, build_plan
-from .schema import Design
 from .diagnosis import Finding, elastic_findings, presolve_findings
 from .solver import DEFAULT_MIP_GAP, Solution, SolverOptions, highs_version, solve_data
-from .tables import ModelData, derive, objective_order, silo_of
-from .status import Status, has_plan
+from .standalone import standalone_by_variant, standalone_optima, variant_key
+from .tables import ModelData, derive
+from .status import Status
 
 InstanceLike = Instance | str | os.PathLike | Mapping[str, Any]
 
@@ -24,52 +24,6 @@ def solver_options(time_limit: float | None = None, mip_gap: float | None = None
                    threads: int | None = None, random_seed: int = 0, check_unique: bool = False) -> SolverOptions:
     return SolverOptions(time_limit=time_limit, mip_gap=DEFAULT_MIP_GAP if mip_gap is None else mip_gap,
                          threads=threads, random_seed=random_seed, check_unique=check_unique)
-
-
-def standalone_optima(data: ModelData, options: SolverOptions) -> dict[str, float | None]:
-    """Each member's standalone optimum (design 'silo' for that member alone); None = infeasible alone.
-
-    Without sharing the members' problems are independent blocks (own budget, own fleet,
-    no adoption), so one solve of all of them together gives every standalone optimum:
-    member i's part of the joint optimum is optimal for i alone. Only when that joint
-    problem is infeasible are members solved one by one, to say which cannot manage alone.
-    A member that needs nothing spends nothing alone, and is left out of the joint solve.
-    """
-    needy = [i for i in data.members if data.needs[i]]
-    out: dict[str, float | None] = {i: 0.0 for i in data.members if not data.needs[i]}
-    if not needy:
-        return out
-    options = replace(options, check_unique=False)  # standalone plans are not reported, only their compute
-    joint = solve_data(silo_of(data, needy), options)
-    if has_plan(joint.status):
-        return {i: out.get(i, data.plan_compute([r for r in joint.runs if r[0] == i], [])) for i in data.members}
-    for i in needy:
-        sol = solve_data(silo_of(data, [i]), options)
-        out[i] = data.plan_compute(sol.runs, []) if has_plan(sol.status) else None
-    return out
-
-
-def variant_key(inst: Instance, design: str) -> tuple:
-    """Designs with the same instance variant and objective order share their standalone optima."""
-    variant, settings = inst.design(design)
-    return (design if design in inst.variants else "", objective_order(variant, settings))
-
-
-def standalone_by_variant(inst: Instance, designs: list[str], options: SolverOptions) -> dict[tuple, dict]:
-    """Standalone optima of every member, once per distinct (instance variant, objective order)
-    among ``designs``.
-
-    Standalone problems ignore sharing, adoption factors and funding, so only a design's
-    ``overrides`` and ``objective`` can change them.
-    """
-    out: dict[tuple, dict] = {}
-    for d in designs:
-        key = variant_key(inst, d)
-        if key not in out:
-            variant, settings = inst.design(d)
-            silo = Design(sharing="none", objective=list(key[1]))
-            out[key] = standalone_optima(derive(variant, silo, "silo"), options)
-    return out
 
 
 def solve(instance: InstanceLike, design: str = "consortium", *, time_limit: float | None = None,

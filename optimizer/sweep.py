@@ -19,15 +19,16 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.stats import spearmanr
 
-from .api import solver_options, variant_key
+from .api import solver_options
 from .check import violations
 from .execution import Executor, chunks
 from .formatting import clean
 from .instance import Instance, load_instance
 from .records import Count, Number, Text
 from .solver import PersistentProblem, Solution, SolverOptions
+from .standalone import joint_standalone, silo_compute, variant_key
 from .status import has_plan
-from .tables import ModelData, derive, silo_of
+from .tables import ModelData, derive
 from .uncertainty import Dimension, apply, centre, dimensions, draw
 
 OUTCOME_COLUMNS = ["sample", "design", "status", "total_compute", "silo_compute", "savings",
@@ -87,16 +88,13 @@ def plan_figures(data: ModelData, sol: Solution) -> dict[str, Any]:
             "duplicated_compute": sum(sum(v) - min(v) for v in by_w.values()), "plan": _plan_key(sol.runs)}
 
 
-def _silo(worker: SweepWorker, inst: Instance, key: tuple, data: ModelData, options: SolverOptions) -> float | None:
-    """silo_compute of ``data``'s members at this sample: one joint solve of their independent
-    standalone problems (None when one of them cannot manage alone). The sweep's own path
-    beside :func:`optimizer.api.standalone_optima`: it re-solves a persistent model, and needs
-    only the total, not who fails alone."""
-    needy = [i for i in data.members if data.needs[i]]  # the others spend nothing alone
-    if not needy:
-        return 0.0
-    joint = silo_of(data, needy)
-    return plan_figures(joint, worker.solve(inst, ("silo", key), joint, options))["total_compute"]
+def silo_at(worker: SweepWorker, inst: Instance, key: tuple, data: ModelData,
+            options: SolverOptions) -> float | None:
+    """silo_compute of ``data``'s members at this sample (:mod:`optimizer.standalone`), their
+    joint standalone problem re-solved by ``worker``'s persistent model for ``key``; None when one
+    of them cannot manage alone (a sweep needs only the total, not who fails alone)."""
+    alone = joint_standalone(data, lambda joint: worker.solve(inst, ("silo", key), joint, options))
+    return None if alone is None else silo_compute(alone, data.members)
 
 
 def _solve_point(worker: SweepWorker, inst: Instance, designs: list[str], dims: list[Dimension], x: np.ndarray,
@@ -110,7 +108,7 @@ def _solve_point(worker: SweepWorker, inst: Instance, designs: list[str], dims: 
         data = derive(apply(variant, dims, x), settings, d)
         key = (variant_key(inst, d), tuple(data.members))  # silo of this design's members
         if key not in silo_by_variant:
-            silo_by_variant[key] = _silo(worker, inst, key, data, options)
+            silo_by_variant[key] = silo_at(worker, inst, key, data, options)
         silo = silo_by_variant[key]
         sol = worker.solve(inst, ("design", d), data, options)
         row = {"design": d, **plan_figures(data, sol), "silo_compute": silo, "runs": sol.runs, "gets": sol.gets}

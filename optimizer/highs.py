@@ -13,7 +13,7 @@ import functools
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import highspy
 import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also load every plugin (~0.25 s)
@@ -33,15 +33,25 @@ NO_AUTO_UPDATES = {flag: False for flag in (
 
 @dataclass(frozen=True)
 class SolverOptions:
+    """How HiGHS solves: the one options object the command line and the API hand down to every
+    solve (``optimizer.solve(inst, options=SolverOptions(time_limit=10))``; None anywhere means
+    ``SolverOptions()``). Studies that run many solves at once (``sweep``, the cost game of
+    ``allocate``) give each HiGHS one thread unless ``threads`` says otherwise."""
+
     time_limit: float | None = None  # seconds, per MIP solve (each objective stage is one)
     mip_gap: float = DEFAULT_MIP_GAP  # relative gap at which HiGHS may stop and call it optimal
     threads: int | None = None  # HiGHS threads; None = HiGHS' choice
     random_seed: int = 0  # HiGHS' random seed; a unique plan does not depend on it
-    check_unique: bool = False  # one more solve: is the reported plan the only optimal one?
+    check_unique: bool = True  # one more solve: is the reported plan the only optimal one?
 
     def as_dict(self) -> dict:
         return {"time_limit": self.time_limit, "mip_gap": self.mip_gap, "threads": self.threads,
                 "random_seed": self.random_seed}
+
+    def one_thread_each(self) -> SolverOptions:
+        """These options for one of many solves running side by side: one HiGHS thread unless
+        ``threads`` was given."""
+        return self if self.threads is not None else replace(self, threads=1)
 
 
 @dataclass

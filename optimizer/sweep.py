@@ -19,7 +19,6 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.stats import spearmanr
 
-from .api import solver_options
 from .check import violations
 from .execution import Executor, chunks
 from .formatting import clean
@@ -300,16 +299,19 @@ def _run_counts(rows: list[dict]) -> pd.DataFrame:
 
 
 def sweep(instance, designs: list[str] | None = None, *, samples: int = 100, seed: int = 0,
-          executor: Executor | None = None, time_limit: float | None = None, mip_gap: float | None = None,
+          executor: Executor | None = None, options: SolverOptions | None = None,
           chunk_size: int | None = None) -> Sweep:
-    """Solve ``designs`` (default: all) at ``samples`` Latin-hypercube points of the uncertainty."""
+    """Solve ``designs`` (default: all) at ``samples`` Latin-hypercube points of the uncertainty.
+
+    ``options``' ``check_unique`` does not apply (a sweep reports no plan's uniqueness) and its
+    solves run one HiGHS thread each unless ``threads`` is given."""
     inst = load_instance(instance)
     designs = list(designs) if designs else inst.design_names
     for d in designs:
         inst.design(d)
     dims = dimensions(inst.spec)
     points = draw(dims, samples, seed)
-    options = solver_options(time_limit, mip_gap, threads=1)
+    options = (options or SolverOptions()).one_thread_each()
     executor = executor or Executor(workers=1)
     base_rows = _solve_point(SweepWorker(), inst, designs, dims, centre(dims), options, None)
     base_plans = {r["design"]: (set(r["runs"]), set(r["gets"])) if has_plan(r["status"])

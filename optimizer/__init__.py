@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {"compare": "api", "compare_designs": "api", "Comparison": "comparison", "Plan": "results", "solve": "api", "solve_designs": "api", "InputError": "errors",
             "Problem": "errors", "Executor": "execution", "Instance": "instance", "load_instance": "instance",
-            "Result": "results"}
+            "Result": "results", "SolverOptions": "highs"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

@@ -20,6 +20,7 @@ relative); otherwise the most objecting coalition and its excess are reported.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 import highspy
@@ -161,16 +162,20 @@ def core_objection(x: list[float], values: dict[int, float], n: int) -> tuple[in
 
 def share_costs(instance, methods: str | list[str] = "shapley", design: str = "consortium", *,
                 samples: int = 2000, seed: int = 0, unmet_penalty: float = 3.0, executor: Executor | None = None,
-                time_limit: float | None = None) -> CostSharing:
+                options: SolverOptions | None = None) -> CostSharing:
     """Split the grand coalition's compute c(N) among the members of a design, once per
     method in ``methods`` (one name or a list); coalition values are solved once and shared
-    by all methods asked for."""
+    by all methods asked for.
+
+    ``options`` are the design's own plan's; coalition values take their time limit, threads
+    (default 1 each) and seed, but are always solved to gap 0 (:class:`~optimizer.game.CoalitionGame`)."""
     methods = [methods] if isinstance(methods, str) else list(methods)
     for method in methods:
         if method not in METHODS:
             raise UsageError(f"unknown method {method!r} (expected one of: {', '.join(METHODS)})")
     inst: Instance = load_instance(instance)
-    game = CoalitionGame(inst, design, unmet_penalty, time_limit)
+    options = options or SolverOptions()
+    game = CoalitionGame(inst, design, unmet_penalty, options)
     n = game.n
     if n > EXACT_LIMIT and set(methods) & {"least-core", "nucleolus"}:
         raise UsageError(f"least-core and nucleolus are computed exactly up to {EXACT_LIMIT} members; "
@@ -179,26 +184,26 @@ def share_costs(instance, methods: str | list[str] = "shapley", design: str = "c
     # exact games: every coalition (Shapley needs them, and the core check is then exact)
     wanted = list(all_masks(n)) if n <= EXACT_LIMIT else singles + [game.grand]
     coalition_values(game, inst, design, wanted, executor)
-    plan = _grand_coalition_against_plan(game, time_limit)
+    plan = _grand_coalition_against_plan(game, options)
     return CostSharing(instance=inst.name, design=design, units=dict(inst.spec.units), unmet_penalty=unmet_penalty,
                        allocations=[_allocate_one(game, inst, design, m, samples, seed, executor, plan)
                                     for m in methods])
 
 
 def allocate(instance, methods: str | list[str] = "shapley", design: str = "consortium",
-             **options: Any) -> Allocation | list[Allocation]:
-    """:func:`share_costs`'s allocations: one Allocation for one method name, else a list."""
-    allocations = share_costs(instance, methods, design, **options).allocations
+             **kw: Any) -> Allocation | list[Allocation]:
+    """:func:`share_costs`'s allocations (same keywords): one Allocation for one method name, else a list."""
+    allocations = share_costs(instance, methods, design, **kw).allocations
     return allocations[0] if isinstance(methods, str) else allocations
 
 
-def _grand_coalition_against_plan(game: CoalitionGame, time_limit: float | None) -> tuple[float | None, list[str]]:
+def _grand_coalition_against_plan(game: CoalitionGame, options: SolverOptions) -> tuple[float | None, list[str]]:
     """The design's own total_compute, and why c(N) differs from it when it does.
 
     c(N) may leave a need unmet (or a required run short) at the penalty when that is cheaper
     than meeting it, or when the design has no feasible plan at all; the design's plan meets
     every need."""
-    plan = solve_data(game.data, SolverOptions(time_limit=time_limit))
+    plan = solve_data(game.data, replace(options, check_unique=False))  # only its total is reported
     grand = game.cache[game.grand]
     if not has_plan(plan.status):
         return None, [f"the design has no feasible plan ({plan.status}); c(N) = {grand:.6g} prices what the "

@@ -11,81 +11,28 @@ from .execution import Executor
 from .instance import Instance, load_instance
 from .comparison import Comparison, ComparisonRow, describe_design
 from .results import Result, build_plan
-from .schema import Design
 from .diagnosis import Finding, elastic_findings, presolve_findings
-from .solver import DEFAULT_MIP_GAP, Solution, SolverOptions, highs_version, solve_data
-from .tables import ModelData, derive, objective_order, silo_of
-from .status import Status, has_plan
+from .solver import Solution, SolverOptions, highs_version, solve_data
+from .standalone import standalone_by_variant, standalone_optima, variant_key
+from .tables import ModelData, derive
+from .status import Status
 
 InstanceLike = Instance | str | os.PathLike | Mapping[str, Any]
 
 
-def solver_options(time_limit: float | None = None, mip_gap: float | None = None,
-                   threads: int | None = None, random_seed: int = 0, check_unique: bool = False) -> SolverOptions:
-    return SolverOptions(time_limit=time_limit, mip_gap=DEFAULT_MIP_GAP if mip_gap is None else mip_gap,
-                         threads=threads, random_seed=random_seed, check_unique=check_unique)
-
-
-def standalone_optima(data: ModelData, options: SolverOptions) -> dict[str, float | None]:
-    """Each member's standalone optimum (design 'silo' for that member alone); None = infeasible alone.
-
-    Without sharing the members' problems are independent blocks (own budget, own fleet,
-    no adoption), so one solve of all of them together gives every standalone optimum:
-    member i's part of the joint optimum is optimal for i alone. Only when that joint
-    problem is infeasible are members solved one by one, to say which cannot manage alone.
-    A member that needs nothing spends nothing alone, and is left out of the joint solve.
-    """
-    needy = [i for i in data.members if data.needs[i]]
-    out: dict[str, float | None] = {i: 0.0 for i in data.members if not data.needs[i]}
-    if not needy:
-        return out
-    options = replace(options, check_unique=False)  # standalone plans are not reported, only their compute
-    joint = solve_data(silo_of(data, needy), options)
-    if has_plan(joint.status):
-        return {i: out.get(i, data.plan_compute([r for r in joint.runs if r[0] == i], [])) for i in data.members}
-    for i in needy:
-        sol = solve_data(silo_of(data, [i]), options)
-        out[i] = data.plan_compute(sol.runs, []) if has_plan(sol.status) else None
-    return out
-
-
-def variant_key(inst: Instance, design: str) -> tuple:
-    """Designs with the same instance variant and objective order share their standalone optima."""
-    variant, settings = inst.design(design)
-    return (design if design in inst.variants else "", objective_order(variant, settings))
-
-
-def standalone_by_variant(inst: Instance, designs: list[str], options: SolverOptions) -> dict[tuple, dict]:
-    """Standalone optima of every member, once per distinct (instance variant, objective order)
-    among ``designs``.
-
-    Standalone problems ignore sharing, adoption factors and funding, so only a design's
-    ``overrides`` and ``objective`` can change them.
-    """
-    out: dict[tuple, dict] = {}
-    for d in designs:
-        key = variant_key(inst, d)
-        if key not in out:
-            variant, settings = inst.design(d)
-            silo = Design(sharing="none", objective=list(key[1]))
-            out[key] = standalone_optima(derive(variant, silo, "silo"), options)
-    return out
-
-
-def solve(instance: InstanceLike, design: str = "consortium", *, time_limit: float | None = None,
-          mip_gap: float | None = None, threads: int | None = None, random_seed: int = 0,
-          check_unique: bool = True, standalone: dict[str, float | None] | None = None) -> Result:
+def solve(instance: InstanceLike, design: str = "consortium", *, options: SolverOptions | None = None,
+          standalone: dict[str, float | None] | None = None) -> Result:
     """Solve one design of an instance: the lexicographically optimal plan, its figures and the
     silo baseline.
 
-    ``check_unique`` spends one more MIP solve to say whether the plan is the only optimal one
-    (``Result.unique``). ``standalone`` may pass precomputed standalone optima (member -> compute
-    or None).
+    ``options`` (default ``SolverOptions()``) are how HiGHS solves; with ``check_unique`` (the
+    default) one more MIP solve says whether the plan is the only optimal one (``Result.unique``).
+    ``standalone`` may pass precomputed standalone optima (member -> compute or None).
     """
     inst = load_instance(instance)
     variant, settings = inst.design(design)
     data = derive(variant, settings, design)
-    options = solver_options(time_limit, mip_gap, threads, random_seed, check_unique)
+    options = options or SolverOptions()
     sol, diagnosis = _solve_or_diagnose(variant, data, options)
     alone = standalone if standalone is not None else standalone_optima(data, options)
     info = {"name": "highs", "version": highs_version(), "options": options.as_dict()}
@@ -111,30 +58,27 @@ def _solve_or_diagnose(spec, data: ModelData, options: SolverOptions) -> tuple[S
 
 def _solve_task(task: tuple) -> Result:
     inst, design, options, alone = task
-    return solve(inst, design, time_limit=options.time_limit, mip_gap=options.mip_gap, threads=options.threads,
-                 random_seed=options.random_seed, check_unique=options.check_unique, standalone=alone)
+    return solve(inst, design, options=options, standalone=alone)
 
 
 def solve_designs(instance: InstanceLike, designs: list[str] | None = None, *,
-                  executor: Executor | None = None, time_limit: float | None = None,
-                  mip_gap: float | None = None, threads: int | None = None, random_seed: int = 0,
-                  check_unique: bool = True) -> list[Result]:
+                  executor: Executor | None = None, options: SolverOptions | None = None) -> list[Result]:
     """Solve several designs (default: every design, silo included); results in design order."""
     inst = load_instance(instance)
     designs = list(designs) if designs else inst.design_names
     for d in designs:
         inst.design(d)  # unknown names fail before any solving
-    options = solver_options(time_limit, mip_gap, threads, random_seed, check_unique)
+    options = options or SolverOptions()
     alone = standalone_by_variant(inst, designs, options)
     tasks = [(inst, d, options, alone[variant_key(inst, d)]) for d in designs]
     return (executor or Executor(workers=1)).map(_solve_task, tasks, label="designs")
 
 
 def compare_designs(instance: InstanceLike, designs: list[str] | None = None, *, workers: int | None = 1,
-                    executor: Executor | None = None, **solver_kw: Any) -> Comparison:
+                    executor: Executor | None = None, options: SolverOptions | None = None) -> Comparison:
     """Solve several designs (default: all, silo included) and put them side by side."""
     inst = load_instance(instance)
-    results = solve_designs(inst, designs, executor=executor or Executor(workers=workers), **solver_kw)
+    results = solve_designs(inst, designs, executor=executor or Executor(workers=workers), options=options)
     return comparison_of(inst, results)
 
 
@@ -146,6 +90,7 @@ def comparison_of(inst: Instance, results: list[Result]) -> Comparison:
                       solve_seconds={r.design: round(r.solve_seconds, 3) for r in results})
 
 
-def compare(instance: InstanceLike, designs: list[str] | None = None, **kw: Any) -> pd.DataFrame:
+def compare(instance: InstanceLike, designs: list[str] | None = None, *, workers: int | None = 1,
+            executor: Executor | None = None, options: SolverOptions | None = None) -> pd.DataFrame:
     """One row per design (the index) with status and the reported figures."""
-    return compare_designs(instance, designs, **kw).table
+    return compare_designs(instance, designs, workers=workers, executor=executor, options=options).table

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import math
@@ -21,6 +22,7 @@ from .execution import Executor, default_workers, scheduler_address
 from .formatting import num, text_table
 from .errors import InputError, LimitReached, UsageError
 from .instance import load_instance
+from .solver import SolverOptions
 from .status import Status
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -88,22 +90,28 @@ def _scheduler(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _add_solver_options(p: argparse.ArgumentParser, unique: bool = True) -> None:
+ONE_THREAD_EACH = "; default 1 per solve: solves run side by side"
+
+
+def _add_solver_options(p: argparse.ArgumentParser, unique: bool = True, gap: str = "", threads: str = "") -> None:
+    """The solver flags of every command that solves; :func:`solver_options` reads them."""
     p.add_argument("--time-limit", type=_positive_float, metavar="S",
                    help="seconds per MIP solve (each objective stage is one)")
     p.add_argument("--mip-gap", type=_fraction, metavar="G",
-                   help="relative MIP gap at which to stop (default 1e-6)")
-    p.add_argument("--threads", type=_threads, metavar="N", help=f"HiGHS threads (1 to {os.cpu_count() or 1})")
-    p.add_argument("--random-seed", type=_seed, default=0, metavar="N",
+                   help=f"relative MIP gap at which to stop (default 1e-6){gap}")
+    p.add_argument("--threads", type=_threads, metavar="N", help=f"HiGHS threads (1 to {os.cpu_count() or 1}){threads}")
+    p.add_argument("--random-seed", type=_seed, metavar="N",
                    help="HiGHS random seed (default 0); a plan reported unique does not depend on it")
     if unique:
-        p.add_argument("--no-check-unique", dest="check_unique", action="store_false",
+        p.add_argument("--no-check-unique", dest="check_unique", action="store_false", default=None,
                        help="skip the extra solve that says whether the plan is the only optimal one")
 
 
-def _solver_kw(args: argparse.Namespace) -> dict:
-    return {"time_limit": args.time_limit, "mip_gap": args.mip_gap, "threads": args.threads,
-            "random_seed": args.random_seed, "check_unique": args.check_unique}
+def solver_options(args: argparse.Namespace) -> SolverOptions:
+    """The one SolverOptions of a command, from its solver flags (a flag not given, or not
+    offered by the command: SolverOptions' default)."""
+    given = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(SolverOptions)}
+    return SolverOptions(**{k: v for k, v in given.items() if v is not None})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the allocation object(s) as JSON")
     p.add_argument("--out", nargs="?", const="", default=None, metavar="DIR",
                    help="also write an allocation report (default DIR: reports/<instance-slug>-allocation/)")
-    p.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds per coalition solve")
+    _add_solver_options(p, unique=False, threads=ONE_THREAD_EACH,
+                        gap="; for the design's own plan: coalition values are always solved to gap 0")
 
     p = sub.add_parser("sweep", help="solve designs under sampled estimates (the uncertainty: section)")
     p.add_argument("file")
@@ -170,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summaries as JSON")
     p.add_argument("--out", nargs="?", const="", default=None, metavar="DIR",
                    help="also write a sweep report (default DIR: reports/<instance-slug>-sweep/)")
-    p.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds per MIP solve")
+    _add_solver_options(p, unique=False, threads=ONE_THREAD_EACH)
 
     p = sub.add_parser("report", help="re-render a report directory from a result JSON, without solving")
     p.add_argument("result", metavar="RESULT_JSON", help="output of `solve --json`, or a report's result.json")
@@ -189,7 +198,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from .report import plan
     inst = load_instance(args.file)
     out_dir = _out_dir(args.out, "plan", inst.slug, args.design)
-    result = solve(inst, args.design, **_solver_kw(args))
+    result = solve(inst, args.design, options=solver_options(args))
     # The report first, then stdout: a Ctrl-C while writing leaves neither (exit 130).
     written = plan.KIND.write(result.plan, out_dir) if out_dir is not None else None
     emit(json_text(result.to_dict()) if args.json else plan.summary_text(result.plan))
@@ -238,7 +247,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .report import comparison
     inst = load_instance(args.file)
     out_dir = _out_dir(args.out, "comparison", inst.slug)  # refused before possibly long solves
-    results = solve_designs(inst, args.designs, executor=Executor(workers=args.workers), **_solver_kw(args))
+    results = solve_designs(inst, args.designs, executor=Executor(workers=args.workers),
+                            options=solver_options(args))
     compared = comparison_of(inst, results)
     written = comparison.KIND.write(compared, out_dir) if out_dir is not None else None
     emit(json_text(compared.to_dict()) if args.json else comparison.summary_text(compared))
@@ -255,7 +265,7 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     out_dir = _out_dir(args.out, "allocation", inst.slug, args.design)
     sharing = share_costs(inst, args.methods or ["shapley"], args.design, samples=args.samples, seed=args.seed,
                           unmet_penalty=args.unmet_penalty, executor=Executor(workers=args.workers),
-                          time_limit=args.time_limit)
+                          options=solver_options(args))
     written = KIND.write(sharing, out_dir) if out_dir is not None else None
     docs = [a.to_dict() for a in sharing.allocations]
     emit(json_text(docs[0] if len(docs) == 1 else docs) if args.json else summary_text(sharing))
@@ -269,7 +279,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     inst = load_instance(args.file)
     out_dir = _out_dir(args.out, "sweep", inst.slug)
     sw = sweep(inst, args.designs, samples=args.samples, seed=args.seed,
-               executor=Executor(workers=args.workers, scheduler=args.scheduler), time_limit=args.time_limit)
+               executor=Executor(workers=args.workers, scheduler=args.scheduler), options=solver_options(args))
     from .report.sweep import KIND, summary_text
     written = KIND.write(sw, out_dir) if out_dir is not None else None
     emit(json_text(sw.to_dict()) if args.json else summary_text(sw))

@@ -3,6 +3,13 @@
 `compare`, `allocate` and `sweep` hand lists of independent tasks to an Executor and
 get results back in task order, whatever order they finished in, so their output
 does not depend on how many workers ran them.
+
+What a worker keeps between the tasks of one run (persistent models, counters) is the run's
+*worker state*: ``Executor.map(fn, tasks, state=factory)`` makes one ``factory()`` per worker
+before its first task and drops it when the run ends, and calls ``fn(task, state)``. In this
+process that is one state per ``map`` call; a process pool makes it in each worker's
+initializer (and it ends with the pool); a Dask worker keeps one per run and thread until the
+run ends. Nothing is kept from one run to the next.
 """
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ import re
 import socket
 import sys
 import threading
+import uuid
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Iterable, Sequence
 
@@ -38,8 +46,12 @@ class Executor:
     def __repr__(self) -> str:
         return f"Executor(workers={self.workers}, scheduler={self.scheduler!r})"
 
-    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], label: str = "solving",
-            on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+    def map(self, fn: Callable[..., Any], tasks: Sequence[Any], label: str = "solving",
+            on_result: Callable[[int, Any], None] | None = None,
+            state: Callable[[], Any] | None = None) -> list[Any]:
+        """``fn(task)`` for every task, results in task order; with ``state`` (a picklable factory,
+        e.g. a module-level class), ``fn(task, worker_state)`` with one ``state()`` per worker
+        for this run (see the module's docstring)."""
         tasks = list(tasks)
         results: list[Any] = [None] * len(tasks)
         bar = tqdm(total=len(tasks), desc=label, disable=not self.progress or len(tasks) < 2,
@@ -53,19 +65,23 @@ class Executor:
 
         try:
             if self.scheduler:
-                self._map_dask(fn, tasks, done)
+                self._map_dask(fn, tasks, done, state)
             elif self.workers == 1 or len(tasks) < 2:
+                local = state() if state is not None else None  # this run's, dropped when map returns
                 for k, task in enumerate(tasks):
-                    done(k, fn(task))
+                    done(k, fn(task) if state is None else fn(task, local))
             else:
-                self._map_pool(fn, tasks, done)
+                self._map_pool(fn, tasks, done, state)
         finally:
             bar.close()
         return results
 
-    def _map_pool(self, fn, tasks, done) -> None:
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks))) as pool:
-            futures: dict[Future, int] = {pool.submit(fn, t): k for k, t in enumerate(tasks)}
+    def _map_pool(self, fn, tasks, done, state) -> None:
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)),
+                                 initializer=None if state is None else _start_pool_worker,
+                                 initargs=() if state is None else (state,)) as pool:
+            submit = (lambda t: pool.submit(fn, t)) if state is None else (lambda t: pool.submit(_with_pool_state, fn, t))
+            futures: dict[Future, int] = {submit(t): k for k, t in enumerate(tasks)}
             try:
                 for fut in as_completed(futures):
                     done(futures[fut], fut.result())
@@ -74,7 +90,7 @@ class Executor:
                     fut.cancel()
                 raise
 
-    def _map_dask(self, fn, tasks, done) -> None:
+    def _map_dask(self, fn, tasks, done, state) -> None:
         try:
             from dask.distributed import Client, as_completed as dask_completed
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -82,10 +98,52 @@ class Executor:
             raise UsageError("--scheduler needs the 'distributed' package "
                              "(pip install 'consortium-optimizer[dask]')") from exc
         with connect(self.scheduler, Client) as client:
-            futures = client.map(fn, tasks, pure=False)
+            run = uuid.uuid4().hex
+            if state is None:
+                futures = client.map(fn, tasks, pure=False)
+            else:
+                futures = client.map(_with_dask_state, tasks, fn=fn, state=state, run=run, pure=False)
             index = {f.key: k for k, f in enumerate(futures)}
-            for fut in dask_completed(futures):
-                done(index[fut.key], fut.result())
+            try:
+                for fut in dask_completed(futures):
+                    done(index[fut.key], fut.result())
+            except BaseException:
+                client.cancel(futures)
+                raise
+            finally:
+                if state is not None:
+                    client.run(_end_dask_run, run)
+
+
+# --- worker state (see the module's docstring) ------------------------------------------------
+# Set in worker processes only: by a pool's initializer (the pool's processes end with the run),
+# or per (run, thread) by a Dask worker's first task of a run, until the run's end drops it.
+_POOL_STATE: list[Any] = []
+_DASK_STATE: dict[tuple[str, int], Any] = {}
+_DASK_LOCK = threading.Lock()
+
+
+def _start_pool_worker(state: Callable[[], Any]) -> None:
+    _POOL_STATE[:] = [state()]
+
+
+def _with_pool_state(fn: Callable[[Any, Any], Any], task: Any) -> Any:
+    return fn(task, _POOL_STATE[0])
+
+
+def _with_dask_state(task: Any, fn: Callable[[Any, Any], Any], state: Callable[[], Any], run: str) -> Any:
+    key = (run, threading.get_ident())  # a Dask worker may run several tasks at once, in threads
+    with _DASK_LOCK:
+        if key not in _DASK_STATE:
+            _DASK_STATE[key] = state()
+        mine = _DASK_STATE[key]
+    return fn(task, mine)
+
+
+def _end_dask_run(run: str) -> None:
+    with _DASK_LOCK:
+        for key in [k for k in _DASK_STATE if k[0] == run]:
+            del _DASK_STATE[key]
 
 
 SCHEDULER_TIMEOUT = 15.0  # seconds to reach a Dask scheduler and hear back from it

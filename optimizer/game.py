@@ -18,6 +18,7 @@ passes on as bound and coefficient updates instead of a rebuild.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Iterable
 
 import pyomo.core as pyo
@@ -70,14 +71,15 @@ class CoalitionGame:
     """Solves c(S) with one persistent model; cache values with :meth:`values`."""
 
     def __init__(self, inst: Instance, design: str = "consortium", unmet_penalty: float = DEFAULT_UNMET_PENALTY,
-                 time_limit: float | None = None, threads: int | None = 1):
+                 options: SolverOptions | None = None):
         variant, settings = inst.design(design)
         self.data = derive(variant, settings, design)
         self.members = list(self.data.members)
         self.n = len(self.members)
         self.unmet_penalty = unmet_penalty
-        self.time_limit = time_limit
-        self.threads = threads
+        # mip_gap 0: allocations are differences of c(S), so each value must be exact; coalitions
+        # are solved side by side, so one HiGHS thread each unless told otherwise
+        self.options = replace((options or SolverOptions()).one_thread_each(), mip_gap=0.0, check_unique=False)
         self.able = {w: [k for k, j in enumerate(self.members) if self.data.options[j, w]]
                      for w in self.data.workstreams}
         self.cache: dict[int, float] = {0: 0.0}
@@ -86,9 +88,7 @@ class CoalitionGame:
 
     def _setup(self) -> None:
         m = build_model(self.data, Coalitions(self.unmet_penalty))
-        # mip_gap 0: allocations are differences of c(S), so each value must be exact
-        options = SolverOptions(time_limit=self.time_limit, mip_gap=0.0, threads=self.threads)
-        session = HighsSession(m, options, only_numbers_change=True)
+        session = HighsSession(m, self.options, only_numbers_change=True)
         self._own_vars = {i: [] for i in self.members}
         for i, w, o in m.RUN:
             self._own_vars[i].append((m.run[i, w, o], 1))
@@ -144,18 +144,15 @@ class CoalitionGame:
         return (1 << self.n) - 1
 
 
-# One game per worker process, reused across the chunks it is handed.
-_GAMES: dict[tuple, CoalitionGame] = {}
-
-
-def coalition_chunk(task: tuple) -> dict[int, float]:
-    """Executor task: values of a chunk of coalitions (the game is built once per process)."""
-    inst, design, penalty, time_limit, masks = task
-    key = (inst.content_hash, design, penalty, time_limit)
-    if key not in _GAMES:
-        _GAMES.clear()
-        _GAMES[key] = CoalitionGame(inst, design, penalty, time_limit)
-    return _GAMES[key].values(masks)
+def coalition_chunk(task: tuple, games: dict) -> dict[int, float]:
+    """Executor task: values of a chunk of coalitions; ``games`` is the worker's state for the run
+    (:mod:`optimizer.execution`), where the game is built once per worker."""
+    inst, design, penalty, options, masks = task
+    key = (inst.content_hash, design, penalty, options)
+    if key not in games:
+        games.clear()
+        games[key] = CoalitionGame(inst, design, penalty, options)
+    return games[key].values(masks)
 
 
 def coalition_values(game: CoalitionGame, inst: Instance, design: str, masks: Iterable[int],
@@ -169,8 +166,8 @@ def coalition_values(game: CoalitionGame, inst: Instance, design: str, masks: It
             # interleaved chunks: each holds small and large coalitions, so workers finish together
             n_chunks = max(executor.workers * 8, 1)
             chunks = [todo[k::n_chunks] for k in range(min(n_chunks, len(todo)))]
-            tasks = [(inst, design, game.unmet_penalty, game.time_limit, chunk) for chunk in chunks]
-            for part in executor.map(coalition_chunk, tasks, label="coalitions"):
+            tasks = [(inst, design, game.unmet_penalty, game.options, chunk) for chunk in chunks]
+            for part in executor.map(coalition_chunk, tasks, label="coalitions", state=dict):
                 game.cache.update(part)
     return {m: game.cache[m] for m in masks}
 

@@ -13,7 +13,7 @@ import functools
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import highspy
 import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also load every plugin (~0.25 s)
@@ -23,7 +23,6 @@ from .status import Status
 
 # HiGHS' own default (1e-4) could stop 0.01% above the optimum
 DEFAULT_MIP_GAP = 1e-6
-TIMINGS = {"highs": 0.0}  # seconds spent inside HiGHS by this process (for overhead measurements)
 # Pyomo's persistent interface re-scans the model before each solve; between objective stages
 # we tell it exactly what changed instead (set_objective, update_parameters).
 NO_AUTO_UPDATES = {flag: False for flag in (
@@ -34,15 +33,25 @@ NO_AUTO_UPDATES = {flag: False for flag in (
 
 @dataclass(frozen=True)
 class SolverOptions:
+    """How HiGHS solves: the one options object the command line and the API hand down to every
+    solve (``optimizer.solve(inst, options=SolverOptions(time_limit=10))``; None anywhere means
+    ``SolverOptions()``). Studies that run many solves at once (``sweep``, the cost game of
+    ``allocate``) give each HiGHS one thread unless ``threads`` says otherwise."""
+
     time_limit: float | None = None  # seconds, per MIP solve (each objective stage is one)
     mip_gap: float = DEFAULT_MIP_GAP  # relative gap at which HiGHS may stop and call it optimal
     threads: int | None = None  # HiGHS threads; None = HiGHS' choice
     random_seed: int = 0  # HiGHS' random seed; a unique plan does not depend on it
-    check_unique: bool = False  # one more solve: is the reported plan the only optimal one?
+    check_unique: bool = True  # one more solve: is the reported plan the only optimal one?
 
     def as_dict(self) -> dict:
         return {"time_limit": self.time_limit, "mip_gap": self.mip_gap, "threads": self.threads,
                 "random_seed": self.random_seed}
+
+    def one_thread_each(self) -> SolverOptions:
+        """These options for one of many solves running side by side: one HiGHS thread unless
+        ``threads`` was given."""
+        return self if self.threads is not None else replace(self, threads=1)
 
 
 @dataclass
@@ -58,7 +67,7 @@ class Solution:
     pay: dict[tuple, float] = field(default_factory=dict)  # (i,w), or (i,w,t) with per-period budgets
     when: dict[tuple, int] = field(default_factory=dict)  # horizon: run (i,w,o) -> start, get (i,w) -> ready
     seconds: float = 0.0
-    highs_seconds: float = 0.0  # inside HiGHS (the rest of `seconds` is hand-over): benchmarks/ reads it
+    highs_seconds: float = 0.0  # inside HiGHS (the rest of `seconds` is hand-over): sweeps and benchmarks/ read it
     build_seconds: float = 0.0
     variables: int = 0
     constraints: int = 0

@@ -18,6 +18,7 @@ from pydantic import BeforeValidator, PlainSerializer, model_serializer, model_v
 from .formatting import SIGNIFICANT, SOLVER_DIGITS, clean, fraction
 from .records import Count, Flag, Number, Record, Text
 from .solver import Solution
+from .standalone import silo_compute
 from .status import Status, has_plan
 from .tables import RENTED, ModelData
 
@@ -325,7 +326,7 @@ def build_plan(data: ModelData, sol: Solution, standalone: dict[str, float | Non
                           cost=clean(data.adoption[w] * data.cost[i, w]), **timing.get((i, w), {}))
                  for i, w in sol.gets] if solved else []
     infeasible_alone = [i for i in data.members if standalone.get(i) is None]
-    silo = None if infeasible_alone else clean(sum(standalone[i] for i in data.members))
+    silo = clean(silo_compute(standalone, data.members))
     total = money = adoption = duplicated = None
     if solved:
         total = clean(data.plan_compute(sol.runs, sol.gets))

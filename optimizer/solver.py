@@ -18,7 +18,7 @@ from .scaling import Scale
 from .tables import ModelData
 from .status import Status
 
-from .highs import (DEFAULT_MIP_GAP, TIMINGS, HighsSession, Solution, SolverOptions, gap_of,  # noqa: F401
+from .highs import (DEFAULT_MIP_GAP, HighsSession, Solution, SolverOptions, gap_of,  # noqa: F401
                     highs_version, quiet_pyomo)
 
 # The contract's tie tolerance: a later objective is minimised over plans whose earlier
@@ -196,7 +196,7 @@ def plan_trouble(data: ModelData, sol: Solution, scale: Scale = Scale()) -> str 
 def _untrusted(sol: Solution, trouble: str) -> Solution:
     """A solve whose plan failed the checker: no plan, status no_solution, the reason kept."""
     return Solution(Status.NO_SOLUTION, None, None, None, variables=sol.variables, constraints=sol.constraints,
-                    build_seconds=sol.build_seconds, seconds=sol.seconds,
+                    build_seconds=sol.build_seconds, seconds=sol.seconds, highs_seconds=sol.highs_seconds,
                     termination=trouble, trouble=trouble)
 
 
@@ -221,7 +221,7 @@ def _run(session: HighsSession, data: ModelData, t0: float, build: float, check:
             sol.pay = _pay(m)
         trouble = plan_trouble(data, sol, scale) if m.variant == "plain" else None
         if trouble:
-            TIMINGS["highs"] += highs_seconds
+            sol.highs_seconds = highs_seconds
             return _untrusted(sol, trouble)
         if m.variant == "elastic":
             sol.slacks = _shortfalls(m, data)
@@ -230,7 +230,6 @@ def _run(session: HighsSession, data: ModelData, t0: float, build: float, check:
             budget = max(UNIQUE_NODES, 10 * stages.nodes)
             sol.unique, sol.alternative = check_unique(session, stages.values, budget)
             highs_seconds += session.seconds() - clock2
-    TIMINGS["highs"] += highs_seconds
     sol.highs_seconds = highs_seconds
     sol.seconds = time.perf_counter() - t0 - build
     return sol

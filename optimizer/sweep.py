@@ -19,16 +19,15 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.stats import spearmanr
 
-from . import solver
-from .api import solver_options, variant_key
 from .check import violations
 from .execution import Executor, chunks
 from .formatting import clean
 from .instance import Instance, load_instance
 from .records import Count, Number, Text
 from .solver import PersistentProblem, Solution, SolverOptions
+from .standalone import joint_standalone, silo_compute, variant_key
 from .status import has_plan
-from .tables import ModelData, derive, silo_of
+from .tables import ModelData, derive
 from .uncertainty import Dimension, apply, centre, dimensions, draw
 
 OUTCOME_COLUMNS = ["sample", "design", "status", "total_compute", "silo_compute", "savings",
@@ -38,17 +37,25 @@ RUN_COUNT_COLUMNS = ["design", "member", "workstream", "runs"]
 
 
 # --- one point of the uncertainty space -------------------------------------------------------
-_PROBLEMS: dict[tuple, PersistentProblem] = {}  # per worker process: built once, re-solved per sample
+class SweepWorker:
+    """One worker's state for one sweep (made per worker by the :class:`Executor`, dropped when
+    the sweep's run ends): its persistent problems, built on first use and re-solved per sample
+    (a sample changes numbers, never a model's structure), and the seconds they spent in HiGHS."""
 
+    def __init__(self) -> None:
+        self.problems: dict[tuple, PersistentProblem] = {}
+        self.highs_seconds = 0.0
 
-def solve_persistent(inst: Instance, key: tuple, data: ModelData, options: SolverOptions,
-                     plan: tuple | None = None) -> Solution:
-    """``data`` solved by this process's persistent model for ``key`` (built on first use, with
-    ``plan`` pinned if given): a sample changes numbers, never the model's structure."""
-    k = (inst.content_hash, options) + key
-    if k not in _PROBLEMS:
-        _PROBLEMS[k] = PersistentProblem(data, options, plan)
-    return _PROBLEMS[k].solve(data)
+    def solve(self, inst: Instance, key: tuple, data: ModelData, options: SolverOptions,
+              plan: tuple | None = None) -> Solution:
+        """``data`` solved by this worker's persistent model for ``key`` (built on first use, with
+        ``plan`` pinned if given)."""
+        k = (inst.content_hash, options) + key
+        if k not in self.problems:
+            self.problems[k] = PersistentProblem(data, options, plan)
+        sol = self.problems[k].solve(data)
+        self.highs_seconds += sol.highs_seconds
+        return sol
 
 
 def plan_fits(data: ModelData, runs, gets, pinned_solve) -> bool:
@@ -85,19 +92,16 @@ def plan_figures(data: ModelData, sol: Solution) -> dict[str, Any]:
             "duplicated_compute": sum(sum(v) - min(v) for v in by_w.values()), "plan": _plan_key(sol.runs), **timed}
 
 
-def _silo(inst: Instance, key: tuple, data: ModelData, options: SolverOptions) -> float | None:
-    """silo_compute of ``data``'s members at this sample: one joint solve of their independent
-    standalone problems (None when one of them cannot manage alone). The sweep's own path
-    beside :func:`optimizer.api.standalone_optima`: it re-solves a persistent model, and needs
-    only the total, not who fails alone."""
-    needy = [i for i in data.members if data.needs[i]]  # the others spend nothing alone
-    if not needy:
-        return 0.0
-    joint = silo_of(data, needy)
-    return plan_figures(joint, solve_persistent(inst, ("silo", key), joint, options))["total_compute"]
+def silo_at(worker: SweepWorker, inst: Instance, key: tuple, data: ModelData,
+            options: SolverOptions) -> float | None:
+    """silo_compute of ``data``'s members at this sample (:mod:`optimizer.standalone`), their
+    joint standalone problem re-solved by ``worker``'s persistent model for ``key``; None when one
+    of them cannot manage alone (a sweep needs only the total, not who fails alone)."""
+    alone = joint_standalone(data, lambda joint: worker.solve(inst, ("silo", key), joint, options))
+    return None if alone is None else silo_compute(alone, data.members)
 
 
-def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: np.ndarray,
+def _solve_point(worker: SweepWorker, inst: Instance, designs: list[str], dims: list[Dimension], x: np.ndarray,
                  options: SolverOptions, base_plans: dict[str, tuple] | None) -> list[dict]:
     """Every design at one point of the uncertainty space: one outcome row each (with the
     plan's runs and adoptions, for the run counts and the base plan)."""
@@ -108,15 +112,15 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
         data = derive(apply(variant, dims, x), settings, d)
         key = (variant_key(inst, d), tuple(data.members))  # silo of this design's members
         if key not in silo_by_variant:
-            silo_by_variant[key] = _silo(inst, key, data, options)
+            silo_by_variant[key] = silo_at(worker, inst, key, data, options)
         silo = silo_by_variant[key]
-        sol = solve_persistent(inst, ("design", d), data, options)
+        sol = worker.solve(inst, ("design", d), data, options)
         row = {"design": d, **plan_figures(data, sol), "silo_compute": silo, "runs": sol.runs, "gets": sol.gets}
         total = row["total_compute"]
         row["savings"] = None if total is None or silo is None else silo - total
         if base_plans is not None:
             base_runs, base_gets = base_plans[d]
-            pinned = lambda dd: solve_persistent(inst, ("plan", d), dd, options, (base_runs, base_gets))  # noqa: E731
+            pinned = lambda dd: worker.solve(inst, ("plan", d), dd, options, (base_runs, base_gets))  # noqa: E731
             ok = base_runs is not None and plan_fits(data, base_runs, base_gets, pinned)
             row["base_plan_feasible"] = ok
             row["base_plan_compute"] = data.plan_compute(base_runs, base_gets) if ok else None
@@ -127,16 +131,16 @@ def _solve_point(inst: Instance, designs: list[str], dims: list[Dimension], x: n
     return rows
 
 
-def _sample_task(task: tuple) -> tuple[list[dict], float, float]:
+def _sample_task(task: tuple, worker: SweepWorker) -> tuple[list[dict], float, float]:
     """Executor task: a chunk of samples. Returns (rows, wall seconds, HiGHS seconds)."""
     inst, designs, dims, points, options, base_plans = task
-    t0, h0 = time.perf_counter(), solver.TIMINGS["highs"]
+    t0, h0 = time.perf_counter(), worker.highs_seconds
     rows = []
     for index, x in points:
-        for row in _solve_point(inst, designs, dims, np.asarray(x), options, base_plans):
+        for row in _solve_point(worker, inst, designs, dims, np.asarray(x), options, base_plans):
             row["sample"] = index
             rows.append(row)
-    return rows, time.perf_counter() - t0, solver.TIMINGS["highs"] - h0
+    return rows, time.perf_counter() - t0, worker.highs_seconds - h0
 
 
 # --- the result ---------------------------------------------------------------------------------
@@ -300,24 +304,27 @@ def _run_counts(rows: list[dict]) -> pd.DataFrame:
 
 
 def sweep(instance, designs: list[str] | None = None, *, samples: int = 100, seed: int = 0,
-          executor: Executor | None = None, time_limit: float | None = None, mip_gap: float | None = None,
+          executor: Executor | None = None, options: SolverOptions | None = None,
           chunk_size: int | None = None) -> Sweep:
-    """Solve ``designs`` (default: all) at ``samples`` Latin-hypercube points of the uncertainty."""
+    """Solve ``designs`` (default: all) at ``samples`` Latin-hypercube points of the uncertainty.
+
+    ``options``' ``check_unique`` does not apply (a sweep reports no plan's uniqueness) and its
+    solves run one HiGHS thread each unless ``threads`` is given."""
     inst = load_instance(instance)
     designs = list(designs) if designs else inst.design_names
     for d in designs:
         inst.design(d)
     dims = dimensions(inst.spec)
     points = draw(dims, samples, seed)
-    options = solver_options(time_limit, mip_gap, threads=1)
+    options = (options or SolverOptions()).one_thread_each()
     executor = executor or Executor(workers=1)
-    base_rows = _solve_point(inst, designs, dims, centre(dims), options, None)
+    base_rows = _solve_point(SweepWorker(), inst, designs, dims, centre(dims), options, None)
     base_plans = {r["design"]: (set(r["runs"]), set(r["gets"])) if has_plan(r["status"])
                   else (None, None) for r in base_rows}
     size = chunk_size or max(1, min(8, samples // (4 * executor.workers) or 1))
     tasks = [(inst, designs, dims, chunk, options, base_plans)
              for chunk in chunks([(k, list(points[k])) for k in range(samples)], size)]
-    parts = executor.map(_sample_task, tasks, label="samples")
+    parts = executor.map(_sample_task, tasks, label="samples", state=SweepWorker)
     rows = [r for part, _, _ in parts for r in part]
     outcomes = pd.DataFrame(rows)[OUTCOME_COLUMNS].sort_values(
         ["sample", "design"], kind="stable",

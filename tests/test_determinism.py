@@ -35,7 +35,7 @@ def test_unique_plans_do_not_depend_on_threads_or_seed(path: Path) -> None:
         checked += 1
         expected = plan_files(base)
         for settings in SETTINGS:
-            other = optimizer.solve(inst, design, check_unique=False, **settings)
+            other = optimizer.solve(inst, design, options=optimizer.SolverOptions(check_unique=False, **settings))
             assert plan_files(other) == expected, f"{path.stem} [{design}] differs with {settings}"
     if path.stem != "infeasible-budget":
         assert checked, f"{path.stem}: no design has a unique plan"

@@ -119,7 +119,7 @@ def close(a, b) -> bool:
 
 def agree(doc: dict, design: str) -> None:
     ref = reference.solve(doc, design)
-    got = optimizer.solve(doc, design, mip_gap=0.0)
+    got = optimizer.solve(doc, design, options=SolverOptions(mip_gap=0.0))
     where = f"design {design} of {doc}"
     assert got.status == ref.status, where
     silo = reference.silo_compute(doc, design)

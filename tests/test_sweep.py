@@ -148,17 +148,18 @@ def test_persistent_re_solves_agree_with_fresh_builds():
     compute and money. (A capacity fixed at the first sample's clipped value once let samples use
     more fleet hours than they had: the checker turned 1 of 40 into no_solution.)"""
     from optimizer.solver import SolverOptions, solve_data
-    from optimizer.sweep import solve_persistent
+    from optimizer.sweep import SweepWorker
     from optimizer.tables import derive
     from optimizer.uncertainty import apply, dimensions, draw
     inst = optimizer.load_instance(ROOT / "instances" / "open-moe-consortium.yaml")
     dims = dimensions(inst.spec)
     options = SolverOptions(check_unique=False)
+    worker = SweepWorker()
     for design in ("consortium", "silo"):
         variant, settings = inst.design(design)
         for x in draw(dims, 20, 0):
             data = derive(apply(variant, dims, x), settings, design)
-            again = solve_persistent(inst, ("test", design), data, options)
+            again = worker.solve(inst, ("test", design), data, options)
             fresh = solve_data(data, options)
             assert (again.status, again.trouble) == (fresh.status, None), (design, x)
             if fresh.objectives:

@@ -20,7 +20,7 @@ def instance(periods, members, workstreams, **top):
 
 
 def solve(doc, design="consortium"):
-    return optimizer.solve(doc, design, mip_gap=0.0)
+    return optimizer.solve(doc, design, options=optimizer.SolverOptions(mip_gap=0.0))
 
 
 def runs(r):

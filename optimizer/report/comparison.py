@@ -16,7 +16,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from ..comparison import ROW_COLUMNS, Comparison, ComparisonRow
+from ..comparison import Comparison, ComparisonRow
 from ..errors import UsageError
 from ..formatting import num, text_table
 from ..instance import slugify
@@ -42,7 +42,8 @@ def csv_columns(cu: str, money: str = "money") -> dict[str, str]:
             "silo_compute": f"silo_compute_{cu}", "savings": f"savings_{cu}", "savings_pct": "savings_percent",
             "members_met": "members_met", "members_total": "members_total",
             "max_budget_utilisation": "max_budget_utilisation_fraction", "max_budget_member": "max_budget_member",
-            "mip_gap": "mip_gap_fraction"}
+            "mip_gap": "mip_gap_fraction", "last_ready": "last_need_ready_period",
+            "mean_periods_to_needs": "mean_periods_to_needs"}
 
 
 FILES = [
@@ -160,7 +161,8 @@ def _unbroken_ids(text: str) -> list[Cell]:
 def _compute_table(c: Comparison, cu: str, money: str) -> Table:
     headers = [("Design", ""), ("Total compute", cu), ("First runs", cu), ("Duplicated", cu), ("Adoption", cu),
                ("Silo compute", cu), ("Saved vs silo", cu), ("Saved", "% of silo"), ("Total money", money),
-               ("Highest budget use", "")]
+               ("Highest budget use", "")] + ([("Last need ready", ""), ("Mean periods to needs", "")]
+                                                 if c.timed else [])
     out = []
     best = _best([r for r in c.rows if r.planned and r.design != "silo"], "savings_pct", max)
     for r, p in zip(c.rows, c.plans):
@@ -171,8 +173,12 @@ def _compute_table(c: Comparison, cu: str, money: str) -> Table:
         use: Cell = "n/a" if util is None else [pct(util), " ", Mark(r.max_budget_member or "", "id")] + (
             [" ", Mark("binds", "bind")] if p.binds(r.max_budget_member) else [])
         out.append([r.design, num(r.total_compute), num(p.first_run_compute), num(r.duplicated_compute),
-                    num(r.adoption_compute), num(r.silo_compute), num(r.savings), share, num(r.total_money), use])
-    return Table(headers, out, numeric=set(range(1, 9)))
+                    num(r.adoption_compute), num(r.silo_compute), num(r.savings), share, num(r.total_money), use]
+                   + ([r.last_ready or "n/a", num(r.mean_periods_to_needs)] if c.timed else []))
+    return Table(headers, out, numeric=set(range(1, 9)) | ({11} if c.timed else set()))
+
+
+
 def _notes() -> Bullets:
     return Bullets([
         "Total compute is everything the plan spends: runs plus adoptions. First runs are each workstream's "
@@ -242,7 +248,7 @@ def render(c: Comparison) -> dict[str, bytes]:
     dirs = design_dirs(r.design for r in c.rows)
     columns = csv_columns(unit_label(p.units.get("compute"), "compute-units"), unit_label(p.units.get("money"), "money"))
     rows = c.to_dict()
-    table = pd.DataFrame([[r[k] for k in ROW_COLUMNS] for r in rows], columns=[columns[k] for k in ROW_COLUMNS],
+    table = pd.DataFrame([[r.get(k) for k in c.columns] for r in rows], columns=[columns[k] for k in c.columns],
                          dtype=object)
     svg = charts.compute_by_design_chart(c.plans, p.units.get("compute"))
     drawn = {CHART: svg} if svg is not None else {}

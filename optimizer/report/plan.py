@@ -16,7 +16,7 @@ from ..formatting import clean, num
 from ..status import Status as SolveStatus
 from ..records import read_json, validated
 from ..results import BINDING, PLAN_WORDS, Plan
-from . import charts
+from . import charts, timeline
 from .csvs import csv_bytes, unit_label
 from .kind import ReportKind
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, KeyValues, Mark, Page, Para, Status,
@@ -32,7 +32,12 @@ FILES = [
     ("workstreams.csv", "one row per workstream: who runs it on what, who adopts it, compute"),
     ("fleets.csv", "one row per owned fleet type: capacity, hours used, utilisation"),
 ]
-OBJECTIVE_WORDS = {"compute": "total R&D compute", "money": "total money spent"}
+TIMED_FILES = [
+    ("schedule.csv", "with a horizon: one row per member and need: due period, ready period"),
+    ("period_use.csv", "with a horizon: per member and period, money spent and fleet hours used against the limits"),
+]
+OBJECTIVE_WORDS = {"compute": "total R&D compute", "money": "total money spent",
+                   "time": "sum of the periods needs are ready in"}
 MAX_RESULT_BYTES = 256 * 1024 * 1024  # a result of 200 members x 1,000 workstreams is ~60 MB
 
 
@@ -258,13 +263,36 @@ def blocks(p: Plan, drawn: dict[str, str]) -> list[Block]:
         out += _diagnosis(p)
     if drawn:
         out.append(Heading("Charts", "charts"))
-        out += [Chart(name, alt, caption) for name, (_, alt, caption) in charts.PLAN_CHARTS.items() if name in drawn]
+        out += [Chart(name, alt, caption) for name, (_, alt, caption) in
+                {**charts.PLAN_CHARTS, **timeline.TIMELINE_CHARTS}.items() if name in drawn]
+    if p.periods is not None:
+        out += [Heading("Schedule", "schedule"), *_schedule(p)]
     out += [Heading("Members", "members"), _members_table(p), Heading("Workstreams", "workstreams"),
             _workstreams_table(p), Heading("Binding budgets and fleet capacities", "binding"), *_binding(p)]
     if p.planned:
         out += _alternative(p) + _diagnosis(p)
     return out + [Heading("Assumptions", "assumptions"), _assumptions(p), Heading("Files", "files"),
-                  file_list(FILES)]
+                  file_list(FILES + (TIMED_FILES if p.periods is not None else []))]
+
+
+def _schedule(p: Plan) -> list[Block]:
+    """When every need is due and ready, and the runs in time (horizon only)."""
+    if not p.planned:
+        return [Para(["No plan, so no schedule."])]
+    head = Para([f"Periods {p.periods[0]} to {p.periods[-1]}. Every need is ready by its due period; the last "
+                 f"one in {p.last_ready or '—'}. The time objective, the sum over needs of the period each is "
+                 f"ready in, is {num(p.time_to_needs)}."])
+    needs = Table([("Member", ""), ("Need", ""), ("Due by", ""), ("Ready in", ""), ("How", "")],
+                  [[s.member, s.workstream, s.due, s.ready or "—", _how(p, s.member, s.workstream)]
+                   for s in p.schedule or []], empty="no member has a need")
+    return [head, needs]
+
+
+def _how(p: Plan, member: str, workstream: str) -> str:
+    for r in p.runs_of.get(member, []):
+        if r.workstream == workstream:
+            return f"runs it on {r.accelerator}, {r.start}–{r.end}"
+    return "adopts it" if any(a.workstream == workstream for a in p.adoptions_of.get(member, [])) else "—"
 
 
 # --- the CSVs ---------------------------------------------------------------------------------------------
@@ -282,11 +310,16 @@ def csv_tables(p: Plan) -> dict[str, pd.DataFrame]:
              _sum(r.compute for r in ran) if p.planned else None, _sum(a.compute for a in got) if p.planned else None,
              "; ".join(r.workstream for r in ran), "; ".join(a.workstream for a in got)]
             + [util.get(h) for h in p.fleet_types])
-    return {
-        "runs.csv": frame([[r.member, r.workstream, r.accelerator, r.compute, r.cost] for r in p.runs],
-                          ["member", "workstream", "accelerator", f"compute_{cu}", f"cost_{money}"]),
-        "adoptions.csv": frame([[a.member, a.workstream, a.compute, a.cost] for a in p.adoptions],
-                               ["member", "workstream", f"compute_{cu}", f"cost_{money}"]),
+    timed = p.periods is not None
+    tables = {
+        "runs.csv": frame([[r.member, r.workstream, r.accelerator, r.compute, r.cost] + ([r.start, r.end] if timed else [])
+                           for r in p.runs],
+                          ["member", "workstream", "accelerator", f"compute_{cu}", f"cost_{money}"]
+                          + (["start_period", "end_period"] if timed else [])),
+        "adoptions.csv": frame([[a.member, a.workstream, a.compute, a.cost] + ([a.ready] if timed else [])
+                                for a in p.adoptions],
+                               ["member", "workstream", f"compute_{cu}", f"cost_{money}"]
+                               + (["ready_period"] if timed else [])),
         "members.csv": frame(members, ["member", "needs", f"budget_{money}", f"spent_{money}",
                                        "budget_utilisation_fraction", "budget_binding", f"paid_for_runs_{money}",
                                        f"standalone_compute_{cu}", f"run_compute_{cu}", f"adoption_compute_{cu}",
@@ -304,6 +337,15 @@ def csv_tables(p: Plan) -> dict[str, pd.DataFrame]:
             ["member", "accelerator", "capacity_accelerator-hours", "used_accelerator-hours", "utilisation_fraction",
              "binding"]),
     }
+    if timed:
+        tables["schedule.csv"] = frame([[s.member, s.workstream, s.due, s.ready] for s in p.schedule or []],
+                                       ["member", "workstream", "due_period", "ready_period"])
+        tables["period_use.csv"] = frame(
+            [[u.member, u.period, u.accelerator or "budget", u.used, u.limit, u.utilisation]
+             for u in p.period_use or []],
+            ["member", "period", "limit", "used_money-or-accelerator-hours", "limit_money-or-accelerator-hours",
+             "utilisation_fraction"])
+    return tables
 
 
 def _sum(values) -> float:
@@ -313,7 +355,7 @@ def _sum(values) -> float:
 # --- in the terminal ------------------------------------------------------------------------------------------
 def objectives_text(p: Plan) -> str:
     """'compute 6,045,288 H100-hours, then money 11,141,473 USD' (the lexicographic order)."""
-    unit = {"compute": p.units.get("compute", ""), "money": p.units.get("money", "")}
+    unit = {"compute": p.units.get("compute", ""), "money": p.units.get("money", ""), "time": "periods"}
     return ", then ".join(f"{name} {num(value, unit.get(name, ''))}" for name, value in (p.objectives or {}).items())
 
 
@@ -343,6 +385,8 @@ def summary_text(p: Plan) -> str:
                       f"  duplication avoided {num(p.savings, cu)}{share}"]
         else:
             lines.append("  silo compute        n/a (infeasible alone: " + ", ".join(p.standalone_infeasible) + ")")
+        if p.periods is not None:
+            lines.append(f"  last need ready     {p.last_ready or '-'} (time objective {num(p.time_to_needs)})")
         lines += [f"  adoption compute    {num(p.adoption_compute, cu)}",
                   f"  duplicated compute  {num(p.duplicated_compute, cu)} (second and later runs)", "",
                   "  workstream: who runs it (on what) / who adopts it"]
@@ -366,7 +410,7 @@ def summary_text(p: Plan) -> str:
 def render(result: Any) -> dict[str, bytes]:
     """{file name: content} of the report of ``result`` (a Plan, a Result or a result dict)."""
     p = plan_of(getattr(result, "plan", result))
-    drawn = charts.render_plan_charts(p)
+    drawn = {**charts.render_plan_charts(p), **timeline.render(p)}
     footer: list[Cell] = [f"Generated by consortium-optimizer {p.tool_version} from ", Mark("result.json", "code"),
                           "; re-render with ", Mark("consortium report result.json --out DIR", "code"), "."]
     files = {"result.json": json_bytes(p.to_dict(), sort_keys=True),
@@ -376,5 +420,7 @@ def render(result: Any) -> dict[str, bytes]:
 
 
 KIND = ReportKind("report", frozenset(["report.md", "report.html", "result.json", "runs.csv", "adoptions.csv",
-                                       "members.csv", "workstreams.csv", "fleets.csv"]
-                                      + [f"{name}.svg" for name in charts.PLAN_CHARTS]), render)
+                                       "members.csv", "workstreams.csv", "fleets.csv", "schedule.csv",
+                                       "period_use.csv"]
+                                      + [f"{name}.svg" for name in {**charts.PLAN_CHARTS, **timeline.TIMELINE_CHARTS}]),
+                  render)

@@ -101,3 +101,9 @@ TIMELINE_CHARTS = {
         "For every member with a budget per period or an owned fleet: the share of that period's limit "
         "used. Solid: budget; dashed: fleet hours. 100% is a limit that binds in that period."),
 }
+
+
+def render(p: Plan) -> dict[str, str]:
+    """{chart name: SVG text} of the timed charts there is something to draw for."""
+    drawn = {name: fn(p) for name, (fn, _alt, _caption) in TIMELINE_CHARTS.items()}
+    return {name: svg for name, svg in drawn.items() if svg is not None}

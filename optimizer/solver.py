@@ -26,8 +26,18 @@ from .highs import (DEFAULT_MIP_GAP, HighsSession, Solution, SolverOptions, gap_
 TIE_TOLERANCE = 1e-9
 
 
-def level(value: float) -> float:
-    """The bound an objective keeps in later stages: its best value plus the tie tolerance."""
+# Objectives whose every value is a whole number (a sum of period indices).
+INTEGRAL_OBJECTIVES = frozenset({"time"})
+
+
+def level(value: float, name: str = "") -> float:
+    """The bound an objective keeps in later stages: its best value plus the tie tolerance.
+
+    A whole-number objective (``time``) is bounded half-way to the next whole number: HiGHS
+    reports its value within its own tolerances (257 as 256.9999976), and a relative 1e-9 above
+    that would cut off every plan of value 257, the optimum itself."""
+    if name in INTEGRAL_OBJECTIVES:
+        return math.floor(value + 0.5) + 0.5
     return value + TIE_TOLERANCE * max(1.0, abs(value))
 
 
@@ -71,7 +81,7 @@ def solve_stages(session: HighsSession, stages: int | None = None) -> Stages:
     for k, name in enumerate(order[:stages]):
         if k:
             if order[k - 1] in m.objective_level_bound:
-                m.objective_level_bound[order[k - 1]] = level(values[order[k - 1]])
+                m.objective_level_bound[order[k - 1]] = level(values[order[k - 1]], order[k - 1])
             session.activate(name)
             session.opt.update_parameters()
             # No warm start from the previous stage's plan: with HiGHS 1.16.0, setSolution() before
@@ -141,10 +151,10 @@ def check_unique(session: HighsSession, values: dict[str, float],
     last = getattr(m, f"objective_{order[-1]}").expr
     rows = []
     if varies(last):
-        m.add_component("unique_level", pyo.Constraint(expr=last <= level(values[order[-1]])))
+        m.add_component("unique_level", pyo.Constraint(expr=last <= level(values[order[-1]], order[-1])))
         rows.append(m.unique_level)
     for k in m.objective_level_bound:
-        m.objective_level_bound[k] = level(values[k])
+        m.objective_level_bound[k] = level(values[k], k)
     chosen = {(var.name, k) for var, index in _decisions(m) for k in index if var[k].value > 0.5}
     flips = sum(1 - var[k] if (var.name, k) in chosen else var[k] for var, index in _decisions(m) for k in index)
     m.add_component("no_good", pyo.Constraint(expr=flips >= 1))

@@ -28,14 +28,15 @@ from optimizer.costsharing import CostSharing
 from optimizer.api import comparison_of, solve_designs
 from optimizer.cli import main
 from optimizer.report import MARKER, kind, marker_bytes
-from optimizer.report.plan import render
+from optimizer.report.plan import HORIZON_FILES, render
 from optimizer import safeio
 from optimizer.safeio import replace_dir
 from optimizer.report.csvs import csv_bytes
 from optimizer.sweep import sweep
 
 PLAN, COMPARISON = kind("plan"), kind("comparison")
-write_report, check_out_dir, REPORT_FILES = PLAN.write, PLAN.check_dir, PLAN.files
+write_report, check_out_dir = PLAN.write, PLAN.check_dir
+REPORT_FILES = PLAN.files - HORIZON_FILES  # what a report without a horizon holds
 write_comparison, check_comparison_dir = COMPARISON.write, COMPARISON.check_dir
 
 TWO = {

@@ -419,8 +419,8 @@ def render(result: Any) -> dict[str, bytes]:
     return files
 
 
+# files only a plan with a horizon has
+HORIZON_FILES = frozenset([name for name, _ in TIMED_FILES] + [f"{name}.svg" for name in timeline.TIMELINE_CHARTS])
 KIND = ReportKind("report", frozenset(["report.md", "report.html", "result.json", "runs.csv", "adoptions.csv",
-                                       "members.csv", "workstreams.csv", "fleets.csv", "schedule.csv",
-                                       "period_use.csv"]
-                                      + [f"{name}.svg" for name in {**charts.PLAN_CHARTS, **timeline.TIMELINE_CHARTS}]),
-                  render)
+                                       "members.csv", "workstreams.csv", "fleets.csv"]
+                                      + [f"{name}.svg" for name in charts.PLAN_CHARTS]) | HORIZON_FILES, render)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 import optimizer
 
@@ -109,3 +110,86 @@ def test_timeline_without_the_publish_lag(timeline):
     assert r.objectives == {"compute": 1120.0, "time": 12.0, "money": 2115.0}
     assert r.plan.last_ready == timeline["silo"].plan.last_ready == "2027-Q3"
     assert r.total_compute / r.silo_compute == pytest.approx(0.361, abs=5e-4)
+
+
+# --- open-moe-consortium-timed.yaml: recorded regression values --------------------------------
+
+# design: (total compute, time_to_needs, last_ready, {member: quarter it has moe-rl-recipe})
+RECIPE_Q3 = {m: "2027-Q3" for m in ("us-open-lab", "chip-vendor-lab", "openweight-h800-lab", "tpu-lab")}
+ONE_RUN = {**RECIPE_Q3, "us-open-lab": "2027-Q4", "chip-vendor-lab": "2027-Q4", "tpu-lab": "2027-Q4"}
+FLAGSHIP_TIMED_FIGURES = {
+    "consortium": (5981837.5, 257, "2027-Q4", ONE_RUN),
+    "silo": (18398400.0, 169, "2027-Q3", RECIPE_Q3),
+    "open-consortium": (5981837.5, 257, "2027-Q4", ONE_RUN),
+    "fork-heavy": (11537200.0, 257, "2027-Q4", ONE_RUN),
+    "closed-leaders": (8285687.5, 253, "2027-Q4", {**ONE_RUN, "us-open-lab": "2027-Q3"}),
+    "pooled-funding": (5981837.5, 257, "2027-Q4", ONE_RUN),
+    "small-core": (4359112.5, 98, "2027-Q4", {"us-open-lab": "2027-Q3"}),
+    "no-lag": (5981837.5, 169, "2027-Q3", RECIPE_Q3),
+    "rival-deadline": (8228237.5, 256, "2027-Q4", {**ONE_RUN, "chip-vendor-lab": "2027-Q3"}),
+}
+# Designs whose money stage is cut off by the time stage's level row (HiGHS 1.16.0): the stage-2
+# incumbent's time is a few 1e-7 below the integer and level() adds only 1e-9 relative, so no
+# integral plan satisfies the row in stage 3; solve_stages keeps the stage-2 plan as `feasible`.
+LEVEL_ROW_BUG = {"consortium", "open-consortium", "fork-heavy", "small-core"}
+
+
+@pytest.fixture(scope="module")
+def flagship_timed():
+    inst = optimizer.load_instance(FLAGSHIP_TIMED)
+    return {d: optimizer.solve(inst, d, check_unique=False) for d in inst.design_names}
+
+
+def test_flagship_timed_designs(flagship_timed):
+    assert sorted(flagship_timed) == sorted(FLAGSHIP_TIMED_FIGURES)
+
+
+@pytest.mark.parametrize("design", sorted(FLAGSHIP_TIMED_FIGURES))
+def test_flagship_timed_figures(flagship_timed, design):
+    """Compute and time are the first two stages, proven optimal in every design (also where the
+    money stage fails, see LEVEL_ROW_BUG); recipe readiness per lab as in the file's snapshot."""
+    r = flagship_timed[design]
+    compute, time, last, recipe = FLAGSHIP_TIMED_FIGURES[design]
+    assert r.status in ("optimal", "feasible") and r.mip_gap is not None and r.mip_gap <= 1e-6
+    assert r.total_compute == pytest.approx(compute, rel=1e-9)
+    assert r.plan.time_to_needs == time and r.objectives["time"] == pytest.approx(time, abs=1e-5)
+    assert r.plan.last_ready == last
+    assert ready(r, "moe-rl-recipe") == recipe
+    assert r.silo_compute == pytest.approx(5270100.0 if design == "small-core" else 18398400.0, rel=1e-9)
+
+
+@pytest.mark.parametrize("design", sorted(FLAGSHIP_TIMED_FIGURES))
+def test_flagship_timed_solves_optimal(flagship_timed, design, request):
+    if design in LEVEL_ROW_BUG:  # strict: once the bug is fixed this XPASSes and fails, to be updated
+        request.applymarker(pytest.mark.xfail(strict=True, reason="money stage cut off by the time stage's "
+                                                                 "level row (model bug, see LEVEL_ROW_BUG)"))
+    assert flagship_timed[design].status == "optimal"
+
+
+def test_flagship_timed_recipe_runs(flagship_timed):
+    """Who runs the recipe, when: the silo four times in Q2-Q3; the consortium once, by the lab
+    with the 2027-Q3 due date; rival-deadline a second run by chip-vendor-lab, whose extra compute
+    is 0.9 x 2,451,000 (a run instead of an adoption) + 0.9 x 45,000 (rl-rollout-infra too)."""
+    def recipe_runs(d):
+        return sorted((x.member, x.start, x.end) for x in flagship_timed[d].plan.runs
+                      if x.workstream == "moe-rl-recipe")
+    assert recipe_runs("silo") == sorted((m, "2027-Q2", "2027-Q3") for m in RECIPE_Q3)
+    assert recipe_runs("consortium") == [("openweight-h800-lab", "2027-Q2", "2027-Q3")]
+    assert recipe_runs("rival-deadline") == [("chip-vendor-lab", "2027-Q2", "2027-Q3"),
+                                             ("openweight-h800-lab", "2027-Q2", "2027-Q3")]
+    extra = flagship_timed["rival-deadline"].total_compute - flagship_timed["consortium"].total_compute
+    assert extra == pytest.approx(0.9 * 2451000 + 0.9 * 45000)
+    assert flagship_timed["consortium"].plan.model == {"variables": 1556, "constraints": 1915}
+
+
+def test_flagship_prerequisites_do_not_fit_four_quarters():
+    """With the flagship's prerequisites of the recipe (sft-recipe, reward-models, rl-rollout-infra,
+    moe-router-ablations) the chain eval-suite -> sft-recipe -> reward-models -> recipe takes
+    1 + 1 + 1 + 2 = 5 quarters: infeasible, and the diagnosis says why (the file's comments)."""
+    data = yaml.safe_load(FLAGSHIP_TIMED.read_text())
+    data["designs"] = {"flagship-chain": {"overrides": {"workstreams": {"moe-rl-recipe": {
+        "requires": ["sft-recipe", "reward-models", "rl-rollout-infra", "moe-router-ablations"]}}}}}
+    r = optimizer.solve(data, "flagship-chain", check_unique=False)
+    assert r.status == "infeasible"
+    late = [f.message for f in r.plan.diagnosis if f.kind == "late"]
+    assert any("openweight-h800-lab's need moe-rl-recipe cannot be ready within the horizon" in m for m in late)

@@ -67,6 +67,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_objectives.py
 	$(BIN)/python benchmarks/bench_shapley.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_horizon.py
 
 clean:
 	rm -rf $(VENV) $(VENV)-lock build *.egg-info .pytest_cache

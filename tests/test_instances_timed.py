@@ -41,7 +41,7 @@ def spent(r):
 @pytest.fixture(scope="module")
 def timeline():
     inst = optimizer.load_instance(TIMELINE)
-    return {d: optimizer.solve(inst, d, mip_gap=0.0) for d in ("consortium", "silo", "no-deadline", "no-lag")}
+    return {d: optimizer.solve(inst, d, options=optimizer.SolverOptions(mip_gap=0.0)) for d in ("consortium", "silo", "no-deadline", "no-lag")}
 
 
 def test_timeline_silo(timeline):
@@ -128,16 +128,12 @@ FLAGSHIP_TIMED_FIGURES = {
     "no-lag": (5981837.5, 169, "2027-Q3", RECIPE_Q3),
     "rival-deadline": (8228237.5, 256, "2027-Q4", {**ONE_RUN, "chip-vendor-lab": "2027-Q3"}),
 }
-# Designs whose money stage is cut off by the time stage's level row (HiGHS 1.16.0): the stage-2
-# incumbent's time is a few 1e-7 below the integer and level() adds only 1e-9 relative, so no
-# integral plan satisfies the row in stage 3; solve_stages keeps the stage-2 plan as `feasible`.
-LEVEL_ROW_BUG = {"consortium", "open-consortium", "fork-heavy", "small-core"}
 
 
 @pytest.fixture(scope="module")
 def flagship_timed():
     inst = optimizer.load_instance(FLAGSHIP_TIMED)
-    return {d: optimizer.solve(inst, d, check_unique=False) for d in inst.design_names}
+    return {d: optimizer.solve(inst, d, options=optimizer.SolverOptions(check_unique=False)) for d in inst.design_names}
 
 
 def test_flagship_timed_designs(flagship_timed):
@@ -146,8 +142,8 @@ def test_flagship_timed_designs(flagship_timed):
 
 @pytest.mark.parametrize("design", sorted(FLAGSHIP_TIMED_FIGURES))
 def test_flagship_timed_figures(flagship_timed, design):
-    """Compute and time are the first two stages, proven optimal in every design (also where the
-    money stage fails, see LEVEL_ROW_BUG); recipe readiness per lab as in the file's snapshot."""
+    """Compute and time are the first two stages, proven optimal in every design; recipe
+    readiness per lab as in the file's snapshot."""
     r = flagship_timed[design]
     compute, time, last, recipe = FLAGSHIP_TIMED_FIGURES[design]
     assert r.status in ("optimal", "feasible") and r.mip_gap is not None and r.mip_gap <= 1e-6
@@ -159,10 +155,9 @@ def test_flagship_timed_figures(flagship_timed, design):
 
 
 @pytest.mark.parametrize("design", sorted(FLAGSHIP_TIMED_FIGURES))
-def test_flagship_timed_solves_optimal(flagship_timed, design, request):
-    if design in LEVEL_ROW_BUG:  # strict: once the bug is fixed this XPASSes and fails, to be updated
-        request.applymarker(pytest.mark.xfail(strict=True, reason="money stage cut off by the time stage's "
-                                                                 "level row (model bug, see LEVEL_ROW_BUG)"))
+def test_flagship_timed_solves_optimal(flagship_timed, design):
+    """Every stage proven optimal: the time stage's whole-number level keeps the optimum in the money
+    stage (a relative 1e-9 above HiGHS' 256.9999976 once cut off every plan of time 257)."""
     assert flagship_timed[design].status == "optimal"
 
 
@@ -189,7 +184,7 @@ def test_flagship_prerequisites_do_not_fit_four_quarters():
     data = yaml.safe_load(FLAGSHIP_TIMED.read_text())
     data["designs"] = {"flagship-chain": {"overrides": {"workstreams": {"moe-rl-recipe": {
         "requires": ["sft-recipe", "reward-models", "rl-rollout-infra", "moe-router-ablations"]}}}}}
-    r = optimizer.solve(data, "flagship-chain", check_unique=False)
+    r = optimizer.solve(data, "flagship-chain", options=optimizer.SolverOptions(check_unique=False))
     assert r.status == "infeasible"
     late = [f.message for f in r.plan.diagnosis if f.kind == "late"]
     assert any("openweight-h800-lab's need moe-rl-recipe cannot be ready within the horizon" in m for m in late)

@@ -199,7 +199,7 @@ class HighsSession:
     def activate(self, name: str) -> None:
         """Make objective ``name`` the one HiGHS minimises."""
         m = self.model
-        for k in m.objective_order:
+        for k in m.stage_order:
             getattr(m, f"objective_{k}").deactivate()
         obj = getattr(m, f"objective_{name}")
         obj.activate()

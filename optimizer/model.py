@@ -269,9 +269,15 @@ def varies(expr) -> bool:
     return not isinstance(expr, (int, float)) and expr.is_potentially_variable()
 
 
+# The stage after the contract's list in a timed plan: everything as early as possible (it picks
+# among the contract's optimal plans; its value is not reported).
+EARLIEST = "earliest"
+
+
 def add_objectives(m, d: ModelData, extra=None) -> None:
     """The lexicographic objective list ``d.objective``: one Pyomo Objective per name, only the
-    first active, and a level row ``f_k <= objective_level_bound[k]`` for every name but the last.
+    first active, and a level row ``f_k <= objective_level_bound[k]`` for every name but the last
+    stage. With a horizon a last stage :data:`EARLIEST` follows the list (``m.stage_order``).
 
     The solver layer (:func:`optimizer.solver.solve_stages`) minimises f_1, bounds it at its
     optimum, activates f_2, and so on; the bounds start at NO_LEVEL (rows that cannot bind), so one
@@ -288,8 +294,13 @@ def add_objectives(m, d: ModelData, extra=None) -> None:
         if k:
             getattr(m, f"objective_{name}").deactivate()
     m.objective_order = order
+    m.stage_order = list(order)
+    if d.timed:
+        m.add_component(f"objective_{EARLIEST}", pyo.Objective(expr=timed.total_earliness(m, d), sense=pyo.minimize))
+        getattr(m, f"objective_{EARLIEST}").deactivate()
+        m.stage_order.append(EARLIEST)
     # an objective without variables (every coefficient 0, e.g. money at price 0) needs no level
-    levels = [k for k in order[:-1] if varies(getattr(m, f"objective_{k}").expr)]
+    levels = [k for k in m.stage_order[:-1] if varies(getattr(m, f"objective_{k}").expr)]
     m.objective_level_bound = pyo.Param(levels, mutable=True, initialize=NO_LEVEL)
     m.objective_level = pyo.Constraint(
         levels, rule=lambda m, k: getattr(m, f"objective_{k}").expr <= m.objective_level_bound[k])
@@ -353,7 +364,7 @@ def build_model(d: ModelData, layer: Layer | None = None, mutable: bool = False)
         add(m, d)
     (add_budget_pooled if d.pooled else add_budget_lead)(m, d)
     if layer.objective is not None:
-        m.objective_order = [layer.name]
+        m.objective_order = m.stage_order = [layer.name]
         m.add_component(f"objective_{layer.name}", pyo.Objective(expr=layer.objective(m, d), sense=pyo.minimize))
     else:
         add_objectives(m, d, lambda name: layer.objective_terms(m, d, name))

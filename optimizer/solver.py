@@ -54,18 +54,19 @@ class Stages:
 
 
 def solve_stages(session: HighsSession, stages: int | None = None) -> Stages:
-    """Minimise the session model's ``objective_order`` lexicographically and load the plan into
-    its variables.
+    """Minimise the session model's ``stage_order`` (its objective list, and with a horizon the hidden
+    last stage ``earliest``) lexicographically and load the plan into its variables.
 
     Stage k minimises objective k subject to every earlier objective staying within
     :data:`TIE_TOLERANCE` of its stage's value (the level rows of :func:`model.add_objectives`).
     A later stage stopped by a limit before it found a plan leaves the previous stage's plan
-    loaded (status ``feasible``). ``optimal`` only when every stage was solved to the gap.
+    loaded (status ``feasible``). ``optimal`` only when every stage of the objective list was solved
+    to the gap; the hidden stage only picks among those plans, so a limit there changes no status.
     Works on a fresh model and on a persistent one (the first stage undoes the previous solve's
     levels). ``stages`` stops after that many stages (a caller that only needs the first value).
     """
     m = session.model
-    order = m.objective_order
+    order = m.stage_order
     if len(order) > 1 and (
             not getattr(m, f"objective_{order[0]}").active
             or any(m.objective_level_bound[k].value != NO_LEVEL for k in m.objective_level_bound)):
@@ -95,14 +96,16 @@ def solve_stages(session: HighsSession, stages: int | None = None) -> Stages:
             if k == 0:
                 infeasible = tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded)
                 return Stages(Status.INFEASIBLE if infeasible else Status.NO_SOLUTION, {}, None, None, termination)
-            proven = False  # a later stage found nothing within its limits: keep the previous plan
+            # a later stage found nothing within its limits: keep the previous plan
+            proven &= name not in m.objective_order
             break
         res.solution_loader.load_vars()
         nodes += session.nodes()
         values[name] = res.incumbent_objective
-        gap = gap_of(res.incumbent_objective, res.objective_bound)
-        gaps.append(gap if gap is not None else float("inf"))
-        proven &= tc == TerminationCondition.convergenceCriteriaSatisfied
+        if name in m.objective_order:
+            gap = gap_of(res.incumbent_objective, res.objective_bound)
+            gaps.append(gap if gap is not None else float("inf"))
+            proven &= tc == TerminationCondition.convergenceCriteriaSatisfied
         if k == 0:
             bound = res.objective_bound
     gap = max(gaps) if gaps else None
@@ -159,7 +162,7 @@ def check_unique(session: HighsSession, values: dict[str, float],
     flips = sum(1 - var[k] if (var.name, k) in chosen else var[k] for var, index in _decisions(m) for k in index)
     m.add_component("no_good", pyo.Constraint(expr=flips >= 1))
     m.objective_feasibility = pyo.Objective(expr=0.0, sense=pyo.minimize)
-    for k in order:
+    for k in m.stage_order:
         getattr(m, f"objective_{k}").deactivate()
     opt.add_constraints(rows + [m.no_good])
     opt.set_objective(m.objective_feasibility)
@@ -221,7 +224,7 @@ def _run(session: HighsSession, data: ModelData, t0: float, build: float, check:
     if stages.values:
         scale = m.scale  # stage values are in model units; the Solution is in the user's
         first = m.objective_order[0]
-        sol.objectives = {k: v * scale.objective(k) for k, v in stages.values.items()}
+        sol.objectives = {k: v * scale.objective(k) for k, v in stages.values.items() if k in m.objective_order}
         sol.objective = sol.objectives[first]
         sol.bound = None if stages.bound is None else stages.bound * scale.objective(first)
         sol.mip_gap = stages.mip_gap

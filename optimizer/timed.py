@@ -156,3 +156,12 @@ def total_time(m, d: ModelData):
     """sum over members i and w in needs[i] of the period w is ready for i."""
     return (sum(d.end(w, s) * m.run_at[i, w, o, s] for i, w in d.need_keys for o, s in run_starts(m, d, i, w))
             + sum(a * m.get_at[i, w, a] for i, w in d.need_keys if (i, w) in m.GET for a in d.ready_periods(w)))
+
+
+def total_earliness(m, d: ModelData):
+    """sum of the ready period of every run (its end) and adoption: the last, hidden stage of a timed
+    plan, which puts every run and adoption as early as the contract's objectives allow (the
+    `time` objective counts needs only, so a prerequisite's adoption could otherwise sit in any
+    period, at the solver's whim)."""
+    return (sum(d.end(w, s) * m.run_at[i, w, o, s] for i, w, o, s in m.RUN_AT)
+            + sum(a * m.get_at[i, w, a] for i, w, a in m.GET_AT))

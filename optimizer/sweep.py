@@ -32,6 +32,7 @@ from .uncertainty import Dimension, apply, centre, dimensions, draw
 
 OUTCOME_COLUMNS = ["sample", "design", "status", "total_compute", "silo_compute", "savings",
                    "duplicated_compute", "base_plan_feasible", "base_plan_compute", "plan"]
+TIMED_OUTCOME_COLUMNS = OUTCOME_COLUMNS + ["last_ready"]  # with a horizon: the last need's period
 BASE_COLUMNS = ["design", "status", "total_compute", "savings", "plan"]
 RUN_COUNT_COLUMNS = ["design", "member", "workstream", "runs"]
 
@@ -87,7 +88,8 @@ def plan_figures(data: ModelData, sol: Solution) -> dict[str, Any]:
         by_w.setdefault(w, []).append(data.compute[i, w])
     if data.timed:
         ready = data.ready(sol.runs, sol.gets, sol.when)
-        timed["last_ready"] = max((ready[k] for k in data.need_keys), default=None)
+        last = max((ready[k] for k in data.need_keys), default=None)
+        timed["last_ready"] = None if last is None else data.label(last)
     return {"status": sol.status, "total_compute": data.plan_compute(sol.runs, sol.gets),
             "duplicated_compute": sum(sum(v) - min(v) for v in by_w.values()), "plan": _plan_key(sol.runs), **timed}
 
@@ -168,10 +170,12 @@ class Sweep(BaseModel):
     highs_seconds: Number = 0.0
     workers: Count = 1
     units: dict[Text, Text] = Field(default_factory=dict)
+    periods: list[Text] | None = None  # the horizon's labels; None: untimed
 
     @model_validator(mode="after")
     def _tables_have_their_columns(self) -> Sweep:
-        for name, df, columns in (("outcomes", self.outcomes, OUTCOME_COLUMNS), ("base", self.base, BASE_COLUMNS),
+        outcome_columns = OUTCOME_COLUMNS if self.periods is None else TIMED_OUTCOME_COLUMNS
+        for name, df, columns in (("outcomes", self.outcomes, outcome_columns), ("base", self.base, BASE_COLUMNS),
                                   ("run_counts", self.run_counts, RUN_COUNT_COLUMNS)):
             if list(df.columns) != columns:
                 raise ValueError(f"Sweep.{name}: expected the columns {columns}, got {list(df.columns)}")
@@ -212,12 +216,22 @@ class Sweep(BaseModel):
                 "base_plan_compute_mean": float(o.base_plan_compute.dropna().astype(float).mean())
                 if o.base_plan_compute.notna().any() else None,
                 "base_plan_regret_mean": float(regret.mean()) if len(regret) else None,
+                **self._last_ready(o),
             })
         table = pd.DataFrame(rows).set_index("design", drop=False)
         compute = [c for c in table.columns if c.startswith(("savings_", "total_", "base_plan_compute",
                                                                "base_plan_regret")) and c != "savings_samples"]
         table[compute] = table[compute].map(clean).astype(float)  # compute figures: drop float noise
         return table
+
+    def _last_ready(self, o: pd.DataFrame) -> dict[str, str | None]:
+        """With a horizon: the median and 95th percentile of the period the last need is ready in
+        (over the samples with a plan; periods are ranked, so these are periods of some sample)."""
+        if self.periods is None:
+            return {}
+        t = o.last_ready[o.last_ready.isin(self.periods)].map(self.periods.index)
+        quantile = lambda q: self.periods[int(t.quantile(q, interpolation="higher"))] if len(t) else None  # noqa: E731
+        return {"last_ready_p50": quantile(0.5), "last_ready_p95": quantile(0.95)}
 
     @cached_property
     def beats(self) -> pd.DataFrame:
@@ -326,7 +340,8 @@ def sweep(instance, designs: list[str] | None = None, *, samples: int = 100, see
              for chunk in chunks([(k, list(points[k])) for k in range(samples)], size)]
     parts = executor.map(_sample_task, tasks, label="samples", state=SweepWorker)
     rows = [r for part, _, _ in parts for r in part]
-    outcomes = pd.DataFrame(rows)[OUTCOME_COLUMNS].sort_values(
+    periods = inst.spec.horizon.labels if inst.spec.horizon else None
+    outcomes = pd.DataFrame(rows)[OUTCOME_COLUMNS if periods is None else TIMED_OUTCOME_COLUMNS].sort_values(
         ["sample", "design"], kind="stable",
         key=lambda s: s.map(designs.index) if s.name == "design" else s).reset_index(drop=True)
     return Sweep(
@@ -334,4 +349,4 @@ def sweep(instance, designs: list[str] | None = None, *, samples: int = 100, see
         inputs=pd.DataFrame(points, columns=[d.name for d in dims]).rename_axis("sample"),
         outcomes=outcomes, base=pd.DataFrame(base_rows)[BASE_COLUMNS], run_counts=_run_counts(rows),
         wall_seconds=sum(w for _, w, _ in parts), highs_seconds=sum(h for _, _, h in parts),
-        workers=executor.workers, units=dict(inst.spec.units))
+        workers=executor.workers, units=dict(inst.spec.units), periods=periods)

@@ -67,13 +67,9 @@ def _status(sharing: CostSharing) -> Status:
         word = "Every allocation" if n > 1 else "The allocation"
         return Status("ok", "IN THE CORE", f"{word} is in the core: no coalition of members would pay more "
                                            "inside the consortium than it needs on its own.")
-    parts = []
-    if outside:
-        parts.append("not in the core: " + ", ".join(outside) + " (some coalition would do better alone; "
-                     "see its table)")
-    if unknown:
-        parts.append("core not checked: " + ", ".join(unknown))
-    return Status("warn", f"{n - len(outside) - len(unknown)} OF {n} IN THE CORE", sentence(parts))
+    text = sentence([("not in the core: {} (some coalition would do better alone; see its table)", outside),
+                     ("core not checked: {}", unknown)])
+    return Status("warn", f"{n - len(outside) - len(unknown)} OF {n} IN THE CORE", text)
 
 
 def _headline(sharing: CostSharing, cu: str) -> Figures:

@@ -92,15 +92,11 @@ def _status(rows: list[ComparisonRow]) -> Status:
     by = {s: [r.design for r in rows if r.status == s] for s in SolveStatus}
     if len(by["optimal"]) == n:
         return Status("ok", "ALL OPTIMAL", f"All {n} designs solved to proven optimality.")
-    parts = []
-    if by["feasible"]:
-        parts.append("optimality not proven for " + ", ".join(by["feasible"]) + " (see the MIP gap)")
-    if by["infeasible"]:
-        parts.append("no plan meets every need within the limits for " + ", ".join(by["infeasible"]))
-    if by["no_solution"]:
-        parts.append("no plan found within the solver's limits for " + ", ".join(by["no_solution"]))
+    text = sentence([("optimality not proven for {} (see the MIP gap)", by["feasible"]),
+                     ("no plan meets every need within the limits for {}", by["infeasible"]),
+                     ("no plan found within the solver's limits for {}", by["no_solution"])])
+    text += " Each design's report under designs/ says more."
     planned = len(by["optimal"]) + len(by["feasible"])
-    text = sentence(parts) + " Each design's report under designs/ says more."
     if planned == 0:
         return Status("bad", "NO PLANS", text)
     return Status("warn", f"{planned} OF {n} PLANNED" if planned < n else "FEASIBLE", text)

@@ -149,9 +149,10 @@ def binds_badge(binds: bool) -> list[Cell]:
     return [" ", Mark("binds", "bind")] if binds else []
 
 
-def sentence(parts: list[str]) -> str:
-    """'a; b' -> 'A; b.': the parts of a status line as one sentence."""
-    text = "; ".join(parts)
+def sentence(parts: list[tuple[str, list[str]]]) -> str:
+    """[("not in the core: {}", ["a", "b"]), ("not checked: {}", ["c"])] -> "Not in the core: a, b; not
+    checked: c.": a status line naming what each part is about; a part naming nothing is left out."""
+    text = "; ".join(what.format(", ".join(names)) for what, names in parts if names)
     return text[0].upper() + text[1:] + "."
 
 

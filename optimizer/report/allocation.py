@@ -10,26 +10,18 @@ Rendering is a pure function of the study, so the same allocations give byte-ide
 """
 from __future__ import annotations
 
-import math
-import os
-from pathlib import Path
-
 from ..costsharing import Allocation, CostSharing
 from ..formatting import num, text_table
 from ..instance import slugify
 from . import csvs
-from .charts import BLUE, GREEN, INK, ORANGE, PURPLE, SILO, SKY, VERMILION, compact, new_figure, svg_text
+from .charts import Z, standalone_vs_allocated_chart
 from .kind import ReportKind
-from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, KeyValues, Mark, Page, Para, Status,
-                   Table, Title, file_list, json_bytes, pct, regenerate_footer, units_text)
+from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,
+                   closing, compute_unit, json_bytes, pct, regenerate_footer, sentence, units_text)
 
 CHART = "standalone-vs-allocated"
-Z = 1.96                       # error bars and intervals: ±1.96 standard errors (95%, normal)
 METHOD_NAMES = {"shapley": "Shapley value", "least-core": "Least core", "nucleolus": "Nucleolus",
                 "proportional": "Proportional to standalone cost"}
-SHORT_NAMES = {"shapley": "Shapley", "least-core": "Least core", "nucleolus": "Nucleolus",
-               "proportional": "Proportional"}
-METHOD_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILION)
 COMPUTE_COLUMNS = ("standalone", "allocated", "savings", "std_error", "grand_coalition")  # suffixed with the unit
 
 FILES = [
@@ -41,53 +33,16 @@ FILES = [
 ]
 
 
-# --- the chart --------------------------------------------------------------------------------
-def standalone_vs_allocated_chart(sharing: CostSharing) -> str:
-    """Per member (top to bottom): its standalone cost c({i}) in grey, then what each method
-    allocates to it; Monte Carlo estimates carry ±1.96 standard-error bars."""
-    members = sharing.members
-    series = [("standalone c({i})", sharing.standalone, None, SILO)]
-    for k, a in enumerate(sharing.allocations):
-        series.append((SHORT_NAMES.get(a.method, a.method), dict(zip(a.members, a.allocated)),
-                       dict(zip(a.members, a.std_error)), METHOD_COLOURS[k % len(METHOD_COLOURS)]))
-    k_n = len(series)
-    step = 0.82 / k_n
-    spread = [(v, Z * ((e or {}).get(m) or 0.0)) for _, s, e, _ in series for m, v in s.items()]
-    values, lows = [v + h for v, h in spread], [v - h for v, h in spread]
-    top, bottom = max(values + [0.0]), min(lows + [0.0])
-    span = (top - bottom) or 1.0
-    height = min(30.0, 1.7 + len(members) * (0.12 * k_n + 0.2))
-    with new_figure(9.4, height) as fig:
-        ax = fig.add_subplot()
-        for k, (label, s, errs, colour) in enumerate(series):
-            ys = [row + (k - (k_n - 1) / 2) * step for row in range(len(members))]
-            xs = [s.get(m, math.nan) for m in members]
-            xerr = None
-            if errs and any(errs.get(m) is not None for m in members):
-                xerr = [Z * (errs.get(m) or 0.0) for m in members]
-            ax.barh(ys, xs, height=step * 0.86, color=colour, label=label,
-                    xerr=xerr, error_kw={"ecolor": INK, "elinewidth": 0.9, "capsize": 2.2})
-        ax.axvline(0, color=INK, linewidth=0.8)
-        ax.set_yticks(range(len(members)), members)
-        ax.set_ylim(len(members) - 0.5, -0.5)
-        ax.set_xlim(bottom - (0.03 * span if bottom < 0 else 0), top + 0.03 * span)
-        ax.xaxis.set_major_formatter(lambda x, _pos: compact(x) if x else "0")
-        ax.grid(axis="x")
-        ax.tick_params(axis="y", length=0)
-        ax.set_xlabel(f"compute ({sharing.units.get('compute') or 'compute units'})")
-        ax.set_title("Standalone cost vs allocated cost per member")
-        handles, labels = ax.get_legend_handles_labels()
-        if any(a.monte_carlo for a in sharing.allocations):
-            from matplotlib.lines import Line2D
-            handles.append(Line2D([], [], color=INK, linewidth=0.9, marker="|", markersize=6))
-            labels.append(f"±{Z} standard errors (Monte Carlo)")
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(6, len(handles)) if len(handles) <= 6 else 4)
-        return svg_text(fig)
-
-
 # --- the page ---------------------------------------------------------------------------------
 def _share_text(fraction: float | None) -> str:
     return "n/a" if fraction is None else f"{fraction:.1%}"
+
+
+def _share_rows(a: Allocation) -> list[list[str]]:
+    """Per member: standalone, allocated, savings, savings share and, for a Monte Carlo estimate,
+    the 95% interval's half width; the page's and the terminal's table alike."""
+    return [[s.member, num(s.standalone), num(s.allocated), num(s.savings), _share_text(s.savings_fraction)]
+            + (["" if s.std_error is None else num(Z * s.std_error)] if a.monte_carlo else []) for s in a.shares]
 
 
 def _coalition(a: Allocation) -> str:
@@ -112,14 +67,9 @@ def _status(sharing: CostSharing) -> Status:
         word = "Every allocation" if n > 1 else "The allocation"
         return Status("ok", "IN THE CORE", f"{word} is in the core: no coalition of members would pay more "
                                            "inside the consortium than it needs on its own.")
-    parts = []
-    if outside:
-        parts.append("not in the core: " + ", ".join(outside) + " (some coalition would do better alone; "
-                     "see its table)")
-    if unknown:
-        parts.append("core not checked: " + ", ".join(unknown))
-    text = "; ".join(parts)
-    return Status("warn", f"{n - len(outside) - len(unknown)} OF {n} IN THE CORE", text[0].upper() + text[1:] + ".")
+    text = sentence([("not in the core: {} (some coalition would do better alone; see its table)", outside),
+                     ("core not checked: {}", unknown)])
+    return Status("warn", f"{n - len(outside) - len(unknown)} OF {n} IN THE CORE", text)
 
 
 def _headline(sharing: CostSharing, cu: str) -> Figures:
@@ -146,11 +96,7 @@ def _method_table(a: Allocation, cu: str) -> Table:
     se = a.monte_carlo
     headers = [("Member", ""), ("Standalone c({i})", cu), ("Allocated", cu), ("Savings", cu),
                ("Savings", "% of standalone")] + ([("95% interval", f"± {cu}")] if se else [])
-    rows: list[list[Cell]] = []
-    for s in a.shares:
-        row: list[Cell] = [s.member, num(s.standalone), num(s.allocated), num(s.savings),
-                           _share_text(s.savings_fraction)]
-        rows.append(row + (["" if s.std_error is None else num(Z * s.std_error)] if se else []))
+    rows: list[list[Cell]] = list(_share_rows(a))
     t = a.total
     rows.append([Mark(x, "strong") for x in ("all members", num(t.standalone), num(t.allocated), num(t.savings),
                                              _share_text(t.savings_fraction))] + ([""] if se else []))
@@ -207,7 +153,7 @@ def _notes(sharing: CostSharing) -> Bullets:
 
 
 def build(sharing: CostSharing) -> list[Block]:
-    cu = sharing.units.get("compute") or "compute units"
+    cu = compute_unit(sharing.units)
     blocks: list[Block] = [
         Title(sharing.instance, f"Cost sharing · design {sharing.design} · {len(sharing.members)} members"),
         _status(sharing),
@@ -227,20 +173,16 @@ def build(sharing: CostSharing) -> list[Block]:
         blocks += [Heading(METHOD_NAMES.get(a.method, a.method), f"method-{slugify(a.method)}"),
                    Para([Mark(a.method, "code"), f": c(N) = {num(a.grand_coalition)} {cu}; ", *_core_text(a), "."]),
                    _method_table(a, cu)]
-    blocks += [Heading("Notes", "notes"), _notes(sharing),
-               Heading("Assumptions", "assumptions"),
-               KeyValues([("Instance", sharing.instance), ("Design", sharing.design),
-                          ("Units", units_text(sharing.units)),
-                          ("Cost", "total R&D compute (runs plus adoptions) of the coalition's optimal plan"),
-                          ("Methods", ", ".join(sharing.methods))]),
-               Heading("Files", "files"), file_list(FILES)]
-    return blocks
+    return blocks + [Heading("Notes", "notes"), _notes(sharing), *closing(
+        [("Instance", sharing.instance), ("Design", sharing.design), ("Units", units_text(sharing.units)),
+         ("Cost", "total R&D compute (runs plus adoptions) of the coalition's optimal plan"),
+         ("Methods", ", ".join(sharing.methods))], FILES)]
 
 
 def render(sharing: CostSharing) -> dict[str, bytes]:
     """{file name: content} of the report; a pure function of the study."""
     cu = csvs.unit_label(sharing.units.get("compute"), "compute-units")
-    table = sharing.table().reset_index().rename(columns={c: f"{c}_{cu}" for c in COMPUTE_COLUMNS})
+    table = sharing.table().reset_index().rename(columns=csvs.with_unit(COMPUTE_COLUMNS, cu))
     methods = " ".join(f"--method {m}" for m in sharing.methods)
     footer = regenerate_footer(f"consortium allocate FILE --design {sharing.design} {methods} --out DIR")
     return {"allocation.json": json_bytes([a.to_dict() for a in sharing.allocations]),
@@ -249,9 +191,7 @@ def render(sharing: CostSharing) -> dict[str, bytes]:
                    footer).files("allocation")}
 
 
-KIND = ReportKind("allocation report", frozenset(["allocation.md", "allocation.html", "allocation.csv",
-                                                  "allocation.json", f"{CHART}.svg"]),
-                  render, suffix="-allocation")
+KIND = ReportKind("allocation report", frozenset(name for name, _ in FILES), render, suffix="-allocation")
 
 
 # --- the terminal -----------------------------------------------------------------------------
@@ -271,8 +211,6 @@ def _allocation_text(a: Allocation, cu: str) -> str:
         core = (f"NOT in the core: {', '.join(ob.coalition)} would pay {num(ob.pays)} "
                 f"but need only {num(ob.alone)} alone (excess {num(ob.excess)})")
     rows = [["member", "standalone", "allocated", "savings", "savings %"] + (["± 95%"] if a.monte_carlo else [])]
-    for s in a.shares:
-        row = [s.member, num(s.standalone), num(s.allocated), num(s.savings), _share_text(s.savings_fraction)]
-        rows.append(row + (["" if s.std_error is None else num(Z * s.std_error)] if a.monte_carlo else []))
+    rows += _share_rows(a)
     return "\n".join([f"{a.method}: c(N) = {num(a.grand_coalition, cu)}, {core}"] + text_table(rows)
                      + [f"  note: {n}" for n in a.notes])

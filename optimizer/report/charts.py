@@ -1,8 +1,9 @@
-"""The report's charts: one style, matplotlib's object API on the Agg canvas, deterministic SVG.
+"""Every report's charts: one style, matplotlib's object API on the Agg canvas, deterministic SVG.
 
-Every chart function takes a typed result (a :class:`~optimizer.results.Plan`, comparison rows) and returns
-an SVG document as text, or ``None`` when there is nothing to draw (no plan). The same input
-gives byte-identical SVG: fixed ``svg.hashsalt`` (clip-path and marker ids), text kept as
+Every chart function takes a typed result (a :class:`~optimizer.results.Plan`, a comparison's plans, a
+:class:`~optimizer.costsharing.CostSharing`, a :class:`~optimizer.sweep.Sweep`) and returns an SVG
+document as text, or ``None`` when there is nothing to draw (no plan). The same input gives
+byte-identical SVG: fixed ``svg.hashsalt`` (clip-path and marker ids), text kept as
 text (``svg.fonttype: none``, so nothing depends on glyph caching), no date or creator in
 the metadata, and only matplotlib's bundled DejaVu Sans for layout metrics.
 
@@ -12,15 +13,22 @@ rendering a report never touches the caller's global backend or figure registry.
 from __future__ import annotations
 
 import io
+import math
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from ..results import Plan
+
+if TYPE_CHECKING:      # a sweep needs scipy and pyarrow: imported by the sweep report, not here
+    from ..costsharing import CostSharing
+    from ..sweep import Sweep
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies and in print.
 BLUE, ORANGE, SKY, GREEN, YELLOW, VERMILION, PURPLE = (
@@ -33,6 +41,8 @@ FIRST_RUNS, DUPLICATE_RUNS, ADOPTION = BLUE, VERMILION, ORANGE
 AVOIDED = GREEN
 BUDGET = BLUE
 FLEET_COLOURS = (GREEN, PURPLE, ORANGE, SKY, VERMILION, YELLOW)
+METHOD_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILION)
+DASHED = (0, (3, 2))
 
 STYLE: dict[str, Any] = {
     "svg.hashsalt": "consortium-report",
@@ -98,13 +108,16 @@ def compact(x: float) -> str:
     return f"{x:.3g}" if a < 100 else f"{x:,.0f}"
 
 
-# ---------------------------------------------------------------------------------------------
+def compact_ticks(axis) -> None:
+    """An axis labelled in compact numbers, and "0" (not "0.00") at zero."""
+    axis.set_major_formatter(lambda x, _pos: compact(x) if x else "0")
+
+
+# --- plan reports -----------------------------------------------------------------------------
 def who_runs_what_chart(p: Plan) -> str | None:
     """Member x workstream map: runs it (with the accelerator), adopts it, or neither."""
-    if not p.planned:
-        return None
     members, works = p.member_order, p.plan_workstreams
-    if not members or not works:
+    if not (p.planned and members and works):
         return None
     runs = {(r.member, r.workstream): r.accelerator for r in p.runs}
     gets = {(a.member, a.workstream) for a in p.adoptions}
@@ -140,10 +153,8 @@ def who_runs_what_chart(p: Plan) -> str | None:
 
 def utilisation_chart(p: Plan) -> str | None:
     """Per member: share of the budget spent and of each owned fleet's hours used."""
-    if not p.planned:
-        return None
     members = p.member_order
-    if not members:
+    if not (p.planned and members):
         return None
     recs = {m.member: m for m in p.members}
     owned = {i: [(f.accelerator, f.utilisation) for f in fl] for i, fl in p.fleets_of.items()}
@@ -185,14 +196,33 @@ def utilisation_chart(p: Plan) -> str | None:
         return svg_text(fig)
 
 
+def stack_runs(bar: Callable, at: float, thickness: float, p: Plan) -> None:
+    """The plan's compute as one stacked bar (``ax.bar`` or ``ax.barh``): first runs, second and
+    later runs, adoption."""
+    base = 0.0
+    for value, colour in ((p.first_run_compute, FIRST_RUNS), (p.duplicated_compute or 0.0, DUPLICATE_RUNS),
+                          (p.adoption_compute or 0.0, ADOPTION)):
+        if value > 0:
+            bar(at, value, thickness, base, color=colour)
+            base += value
+
+
+def against_silo(p: Plan) -> tuple[float, float, float, str] | None:
+    """(lower, higher, saved, " (share of the silo)") of the plan's compute and its silo's; None
+    without a silo or when the two are the same."""
+    silo, total = p.silo_compute, p.total_compute
+    if silo is None or not abs(silo - total) > 1e-9 * max(1.0, silo):
+        return None
+    lo, hi = sorted((total, silo))
+    return lo, hi, silo - total, f" ({abs(silo - total) / silo:.1%})" if silo else ""
+
+
 def silo_chart(p: Plan) -> str | None:
     """Silo compute against the consortium's, split into first runs, duplicate runs and
     adoption, with the avoided duplication marked between the two."""
     if p.first_run_compute is None:
         return None
-    cu = p.compute_unit
-    total, first, silo = p.total_compute, p.first_run_compute, p.silo_compute
-    adoption, dup = p.adoption_compute or 0.0, p.duplicated_compute or 0.0
+    total, silo = p.total_compute, p.silo_compute
     top = max(total, silo or 0.0)
     with new_figure(8.6, 4.2) as fig:
         ax = fig.add_subplot()
@@ -204,102 +234,33 @@ def silo_chart(p: Plan) -> str | None:
         else:
             ax.text(x_silo, top * 0.05, "n/a: some member\ncannot meet its\nneeds alone", ha="center",
                     va="bottom", fontsize=8.5, color=MUTED)
-        bottom = 0.0
-        for value, c in ((first, FIRST_RUNS), (dup, DUPLICATE_RUNS), (adoption, ADOPTION)):
-            if value > 0:
-                ax.bar(x_cons, value, width=w, bottom=bottom, color=c)
-                bottom += value
+        stack_runs(ax.bar, x_cons, w, p)
         ax.text(x_cons - w / 2 - 0.03, total, compact(total), ha="right", va="center", fontsize=9,
                 fontweight="bold")
         handles = [Patch(color=SILO, label="silo: each member alone"),
                    Patch(color=FIRST_RUNS, label="first runs"),
                    Patch(color=DUPLICATE_RUNS, label="second and later runs"),
                    Patch(color=ADOPTION, label="adoption")]
-        if silo is not None and abs(silo - total) > 1e-9 * max(1.0, silo):
-            saved = silo - total
-            lo, hi = sorted((total, silo))
+        gap = against_silo(p)
+        if gap:
+            lo, hi, saved, share = gap
             ax.add_patch(Rectangle((x_cons - w / 2, lo), w, hi - lo, facecolor="none", edgecolor=AVOIDED,
-                                   hatch="///", linewidth=1.2, linestyle=(0, (3, 2))))
-            pct = f" ({abs(saved) / silo:.1%})" if silo else ""
+                                   hatch="///", linewidth=1.2, linestyle=DASHED))
             word = "duplication avoided" if saved > 0 else "extra compute"
-            ax.annotate(f"{word}\n{compact(abs(saved))} {cu}{pct}", xy=(x_cons + w / 2, (lo + hi) / 2),
-                        xytext=(x_cons + w / 2 + 0.1, (lo + hi) / 2), va="center", ha="left", fontsize=9,
-                        color=INK, arrowprops={"arrowstyle": "-[", "color": AVOIDED, "lw": 1.2})
+            ax.annotate(f"{word}\n{compact(abs(saved))} {p.compute_unit}{share}",
+                        xy=(x_cons + w / 2, (lo + hi) / 2), xytext=(x_cons + w / 2 + 0.1, (lo + hi) / 2),
+                        va="center", ha="left", fontsize=9, color=INK,
+                        arrowprops={"arrowstyle": "-[", "color": AVOIDED, "lw": 1.2})
             handles.append(Patch(facecolor="none", edgecolor=AVOIDED, hatch="///", label=word))
         ax.set_xticks([x_silo, x_cons], ["silo", "consortium"])
         ax.set_xlim(-0.45, 2.05)
         ax.set_ylim(0, top * 1.1 if top > 0 else 1)
-        ax.yaxis.set_major_formatter(lambda y, _pos: compact(y) if y else "0")
+        compact_ticks(ax.yaxis)
         ax.grid(axis="y")
         ax.tick_params(axis="x", length=0)
-        ax.set_ylabel(f"R&D compute ({cu})")
+        ax.set_ylabel(f"R&D compute ({p.compute_unit})")
         ax.set_title("Silo vs consortium R&D compute")
         fig.legend(handles=handles, loc="outside right upper", fontsize=8.5)
-        return svg_text(fig)
-
-
-def compute_by_design_chart(rows: list[Plan], compute_unit: str | None = None) -> str | None:
-    """Comparison of designs: per design, its silo reference (the design's members each alone)
-    next to its total compute split into first runs, second and later runs and adoption, the
-    compute saved against the silo hatched. ``rows`` are comparison rows (see
-    :mod:`optimizer.report.comparison`), drawn top to bottom in their order."""
-    if not rows or not any(r.planned or r.silo_compute is not None for r in rows):
-        return None
-    cu = compute_unit or "compute units"
-    n = len(rows)
-    top = max([r.total_compute or 0.0 for r in rows if r.planned]
-              + [r.silo_compute or 0.0 for r in rows] + [0.0]) or 1.0
-    h = 0.36                                            # bar thickness; silo above, design below
-    with new_figure(10.0, 1.7 + 0.72 * n) as fig:
-        ax = fig.add_subplot()
-        for y, r in enumerate(rows):
-            silo, total = r.silo_compute, r.total_compute
-            ys, yd = y - h / 2 - 0.02, y + h / 2 + 0.02
-            if silo is not None:
-                ax.barh(ys, silo, height=h, color=SILO)
-                ax.text(silo + top * 0.01, ys, f"silo {compact(silo)}", va="center", fontsize=8, color=MUTED)
-            else:
-                ax.text(top * 0.005, ys, "silo n/a: a member cannot meet its needs alone", va="center",
-                        fontsize=8, color=MUTED)
-            if r.first_run_compute is None:
-                word = "infeasible" if r.status == "infeasible" else "no solution within the limits"
-                ax.text(top * 0.005, yd, f"{word}: no plan", va="center", fontsize=8.5, color=VERMILION,
-                        fontweight="bold")
-                continue
-            adoption, dup = r.adoption_compute or 0.0, r.duplicated_compute or 0.0
-            left = 0.0
-            for value, c in ((r.first_run_compute, FIRST_RUNS), (dup, DUPLICATE_RUNS), (adoption, ADOPTION)):
-                if value > 0:
-                    ax.barh(yd, value, left=left, height=h, color=c)
-                    left += value
-            end = total
-            label = compact(total)
-            if silo is not None and abs(silo - total) > 1e-9 * max(1.0, silo):
-                lo, hi = sorted((total, silo))
-                ax.add_patch(Rectangle((lo, yd - h / 2), hi - lo, h, facecolor="none", edgecolor=AVOIDED,
-                                       hatch="///", linewidth=1.0, linestyle=(0, (3, 2))))
-                end = hi
-                saved = silo - total
-                share = f" ({abs(saved) / silo:.1%})" if silo else ""
-                label += f"  ·  {'saves' if saved > 0 else 'extra'} {compact(abs(saved))}{share}"
-            elif silo is not None:
-                label += "  ·  same as silo"
-            ax.text(end + top * 0.01, yd, label, va="center", fontsize=8.5, color=INK, fontweight="bold")
-        ax.set_yticks(range(n), [r.design for r in rows])
-        ax.set_ylim(n - 0.45, -0.55)
-        ax.set_xlim(0, top * 1.32)
-        ax.xaxis.set_major_formatter(lambda x, _pos: compact(x) if x else "0")
-        ax.grid(axis="x")
-        ax.tick_params(axis="y", length=0)
-        ax.set_xlabel(f"R&D compute ({cu})")
-        ax.set_title("R&D compute by design, against each design's silo")
-        # listed column by column: reads silo, first runs, duplicated / adoption, saved across the rows
-        handles = [Patch(color=SILO, label="silo: the design's members each alone"),
-                   Patch(color=ADOPTION, label="adoption"),
-                   Patch(color=FIRST_RUNS, label="first runs"),
-                   Patch(facecolor="none", edgecolor=AVOIDED, hatch="///", label="saved against the silo"),
-                   Patch(color=DUPLICATE_RUNS, label="second and later runs (duplicated)")]
-        fig.legend(handles=handles, loc="outside lower center", ncols=3)
         return svg_text(fig)
 
 
@@ -320,12 +281,205 @@ PLAN_CHARTS = {
 }
 
 
-def render_plan_charts(p: Plan) -> dict[str, str]:
-    """{chart name: SVG text} for every plan chart there is something to draw for.
+def render_plan_charts(p: Plan) -> dict[str, str | None]:
+    """{chart name: SVG text, or None when there is nothing to draw} for every plan chart.
 
     Looked up through the module at call time so tests can monkeypatch a chart function.
     """
-    import sys
-    mod = sys.modules[__name__]
-    drawn = {name: getattr(mod, fn.__name__)(p) for name, (fn, _alt, _caption) in PLAN_CHARTS.items()}
-    return {name: svg for name, svg in drawn.items() if svg is not None}
+    return {name: globals()[fn.__name__](p) for name, (fn, _alt, _caption) in PLAN_CHARTS.items()}
+
+
+# --- comparison reports -----------------------------------------------------------------------
+def compute_by_design_chart(rows: list[Plan]) -> str | None:
+    """Comparison of designs: per design, its silo reference (the design's members each alone)
+    next to its total compute split into first runs, second and later runs and adoption, the
+    compute saved against the silo hatched. ``rows`` are the designs' plans, drawn top to
+    bottom in their order."""
+    if not rows or not any(r.planned or r.silo_compute is not None for r in rows):
+        return None
+    n = len(rows)
+    top = max([r.total_compute or 0.0 for r in rows if r.planned]
+              + [r.silo_compute or 0.0 for r in rows] + [0.0]) or 1.0
+    h = 0.36                                            # bar thickness; silo above, design below
+    with new_figure(10.0, 1.7 + 0.72 * n) as fig:
+        ax = fig.add_subplot()
+        for y, r in enumerate(rows):
+            silo, total = r.silo_compute, r.total_compute
+            ys, yd = y - h / 2 - 0.02, y + h / 2 + 0.02
+            if silo is not None:
+                ax.barh(ys, silo, height=h, color=SILO)
+                ax.text(silo + top * 0.01, ys, f"silo {compact(silo)}", va="center", fontsize=8, color=MUTED)
+            else:
+                ax.text(top * 0.005, ys, "silo n/a: a member cannot meet its needs alone", va="center",
+                        fontsize=8, color=MUTED)
+            if r.first_run_compute is None:
+                word = "infeasible" if r.status == "infeasible" else "no solution within the limits"
+                ax.text(top * 0.005, yd, f"{word}: no plan", va="center", fontsize=8.5, color=VERMILION,
+                        fontweight="bold")
+                continue
+            stack_runs(ax.barh, yd, h, r)
+            end, label, gap = total, compact(total), against_silo(r)
+            if gap:
+                lo, hi, saved, share = gap
+                ax.add_patch(Rectangle((lo, yd - h / 2), hi - lo, h, facecolor="none", edgecolor=AVOIDED,
+                                       hatch="///", linewidth=1.0, linestyle=DASHED))
+                end = hi
+                label += f"  ·  {'saves' if saved > 0 else 'extra'} {compact(abs(saved))}{share}"
+            elif silo is not None:
+                label += "  ·  same as silo"
+            ax.text(end + top * 0.01, yd, label, va="center", fontsize=8.5, color=INK, fontweight="bold")
+        ax.set_yticks(range(n), [r.design for r in rows])
+        ax.set_ylim(n - 0.45, -0.55)
+        ax.set_xlim(0, top * 1.32)
+        compact_ticks(ax.xaxis)
+        ax.grid(axis="x")
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlabel(f"R&D compute ({rows[0].compute_unit})")
+        ax.set_title("R&D compute by design, against each design's silo")
+        # listed column by column: reads silo, first runs, duplicated / adoption, saved across the rows
+        handles = [Patch(color=SILO, label="silo: the design's members each alone"),
+                   Patch(color=ADOPTION, label="adoption"),
+                   Patch(color=FIRST_RUNS, label="first runs"),
+                   Patch(facecolor="none", edgecolor=AVOIDED, hatch="///", label="saved against the silo"),
+                   Patch(color=DUPLICATE_RUNS, label="second and later runs (duplicated)")]
+        fig.legend(handles=handles, loc="outside lower center", ncols=3)
+        return svg_text(fig)
+
+
+# --- cost-sharing reports ---------------------------------------------------------------------
+Z = 1.96                       # error bars and intervals: ±1.96 standard errors (95%, normal)
+SHORT_NAMES = {"shapley": "Shapley", "least-core": "Least core", "nucleolus": "Nucleolus",
+               "proportional": "Proportional"}
+
+
+def standalone_vs_allocated_chart(sharing: CostSharing) -> str:
+    """Per member (top to bottom): its standalone cost c({i}) in grey, then what each method
+    allocates to it; Monte Carlo estimates carry ±1.96 standard-error bars."""
+    members = sharing.members
+    series = [("standalone c({i})", sharing.standalone, None, SILO)]
+    for k, a in enumerate(sharing.allocations):
+        series.append((SHORT_NAMES.get(a.method, a.method), dict(zip(a.members, a.allocated)),
+                       dict(zip(a.members, a.std_error)), METHOD_COLOURS[k % len(METHOD_COLOURS)]))
+    k_n = len(series)
+    step = 0.82 / k_n
+    spread = [(v, Z * ((e or {}).get(m) or 0.0)) for _, s, e, _ in series for m, v in s.items()]
+    values, lows = [v + h for v, h in spread], [v - h for v, h in spread]
+    top, bottom = max(values + [0.0]), min(lows + [0.0])
+    span = (top - bottom) or 1.0
+    height = min(30.0, 1.7 + len(members) * (0.12 * k_n + 0.2))
+    with new_figure(9.4, height) as fig:
+        ax = fig.add_subplot()
+        for k, (label, s, errs, colour) in enumerate(series):
+            ys = [row + (k - (k_n - 1) / 2) * step for row in range(len(members))]
+            xs = [s.get(m, math.nan) for m in members]
+            xerr = None
+            if errs and any(errs.get(m) is not None for m in members):
+                xerr = [Z * (errs.get(m) or 0.0) for m in members]
+            ax.barh(ys, xs, height=step * 0.86, color=colour, label=label,
+                    xerr=xerr, error_kw={"ecolor": INK, "elinewidth": 0.9, "capsize": 2.2})
+        ax.axvline(0, color=INK, linewidth=0.8)
+        ax.set_yticks(range(len(members)), members)
+        ax.set_ylim(len(members) - 0.5, -0.5)
+        ax.set_xlim(bottom - (0.03 * span if bottom < 0 else 0), top + 0.03 * span)
+        compact_ticks(ax.xaxis)
+        ax.grid(axis="x")
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlabel(f"compute ({sharing.units.get('compute') or 'compute units'})")
+        ax.set_title("Standalone cost vs allocated cost per member")
+        handles, labels = ax.get_legend_handles_labels()
+        if any(a.monte_carlo for a in sharing.allocations):
+            handles.append(Line2D([], [], color=INK, linewidth=0.9, marker="|", markersize=6))
+            labels.append(f"±{Z} standard errors (Monte Carlo)")
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(6, len(handles)) if len(handles) <= 6 else 4)
+        return svg_text(fig)
+
+
+# --- sweep reports ----------------------------------------------------------------------------
+TOP_INPUTS = 10          # bars per design in sensitivity.svg
+
+
+def histograms_chart(sw: Sweep, summary: list[dict]) -> str | None:
+    """One small histogram per design of its savings over the samples (same x axis), P5 and
+    P95 dashed, P50 solid. ``summary``: ``sw.summary`` as records (None for no figure)."""
+    designs = list(sw.designs)
+    data = sw.savings_by_design
+    every = np.concatenate([v for v in data.values() if len(v)] or [np.zeros(0)])
+    if not len(every):
+        return None
+    lo, hi = float(every.min()), float(every.max())
+    if hi - lo < 1e-9 * max(1.0, abs(hi)):
+        lo, hi = lo - max(1.0, abs(lo) * 0.05), hi + max(1.0, abs(hi) * 0.05)
+    bins = np.linspace(lo, hi, int(min(40, max(10, math.ceil(math.sqrt(len(every)) * 2)))) + 1)
+    pad = (hi - lo) * 0.03
+    rows = {r["design"]: r for r in summary}
+    with new_figure(9.0, 1.2 + 1.05 * len(designs)) as fig:
+        axes = fig.subplots(len(designs), 1, sharex=True, squeeze=False)[:, 0]
+        for ax, d in zip(axes, designs):
+            v = data[d]
+            r = rows[d]
+            ax.set_yticks([])
+            ax.spines["left"].set_visible(False)
+            ax.set_xlim(lo - pad, hi + pad)
+            ax.grid(axis="x")
+            ax.text(-0.01, 0.5, d, transform=ax.transAxes, ha="right", va="center", fontsize=9,
+                    fontweight="bold")
+            if not len(v):
+                ax.text(0.5, 0.5, "no sample with savings defined (design or silo infeasible)",
+                        transform=ax.transAxes, ha="center", va="center", fontsize=8.5, color=MUTED)
+                continue
+            ax.hist(v, bins=bins, color=SKY, edgecolor="white", linewidth=0.5)
+            qs = [(r["savings_p5"], DASHED), (r["savings_p50"], "solid"), (r["savings_p95"], DASHED)]
+            for q, style in qs:
+                ax.axvline(q, color=INK, linestyle=style, linewidth=1.1)  # defined: v is not empty
+            text = " · ".join(f"{k} {compact(q)}" for k, (q, _) in zip(("P5", "P50", "P95"), qs))
+            ax.text(1.0, 1.02, f"{text}   (n = {len(v)} of {r['samples']})", transform=ax.transAxes, ha="right",
+                    va="bottom", fontsize=8, color=MUTED)
+        compact_ticks(axes[-1].xaxis)
+        axes[-1].set_xlabel(f"savings against the silo ({sw.units.get('compute') or 'compute units'}) per sample")
+        fig.suptitle("Savings across samples, per design", x=0.01, ha="left", fontsize=11, fontweight="bold")
+        fig.legend(handles=[Patch(color=SKY, label="samples"),
+                            Line2D([], [], color=INK, linewidth=1.1, label="P50 (median)"),
+                            Line2D([], [], color=INK, linewidth=1.1, linestyle=DASHED, label="P5 and P95")],
+                   loc="outside lower center", ncols=3)
+        return svg_text(fig)
+
+
+def sensitivity_chart(sw: Sweep) -> str | None:
+    """Per design, the inputs with the largest |Spearman rho| with its savings."""
+    tops = {d: sw.drivers[d][:TOP_INPUTS] for d in sw.designs if sw.drivers[d]}
+    if not tops:
+        return None
+    designs = list(tops)
+    cols = 1 if len(designs) == 1 else 2
+    rows = math.ceil(len(designs) / cols)
+    k_max = max(len(t) for t in tops.values())
+    with new_figure(7.0 if cols == 1 else 11.5, 1.0 + rows * (0.85 + 0.22 * k_max)) as fig:
+        fig.get_layout_engine().set(h_pad=0.12, hspace=0.06, w_pad=0.1)
+        axes = fig.subplots(rows, cols, squeeze=False)
+        for n, ax in enumerate(axes.flat):
+            if n >= len(designs):
+                ax.set_visible(False)
+                continue
+            d = designs[n]
+            top = tops[d]
+            ys = list(range(len(top)))
+            vals = [v for _, v in top]
+            ax.barh(ys, vals, height=0.7, color=[BLUE if v >= 0 else VERMILION for v in vals])
+            for y, v in zip(ys, vals):
+                ax.text(v + (0.03 if v >= 0 else -0.03), y, f"{v:+.2f}", va="center",
+                        ha="left" if v >= 0 else "right", fontsize=7.5, color=INK)
+            ax.set_yticks(ys, [name for name, _ in top], fontsize=8)
+            ax.set_ylim(k_max - 0.5, -0.5)
+            ax.set_xlim(-1.18, 1.18)
+            ax.set_xticks([-1, -0.5, 0, 0.5, 1])
+            ax.axvline(0, color=INK, linewidth=0.8)
+            ax.grid(axis="x", color=GRID)
+            ax.tick_params(axis="y", length=0)
+            ax.set_title(d, fontsize=10, pad=6)
+        which = "the input" if k_max == 1 else f"top {k_max} inputs"
+        fig.suptitle(f"What drives savings: {which} by |Spearman ρ|, per design", x=0.01,
+                     ha="left", fontsize=11, fontweight="bold")
+        fig.legend(handles=[Patch(color=BLUE, label="higher input, more savings"),
+                            Patch(color=VERMILION, label="higher input, less savings")],
+                   loc="outside lower center", ncols=2)
+        return svg_text(fig)

@@ -16,7 +16,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from ..comparison import Comparison, ComparisonRow
+from ..comparison import ROW_COLUMNS, Comparison, ComparisonRow
 from ..errors import UsageError
 from ..formatting import num, text_table
 from ..instance import slugify
@@ -24,27 +24,22 @@ from ..results import BINDING, PLAN_WORDS, Plan
 from ..safeio import MARKER, marker_bytes
 from ..status import Status as SolveStatus
 from . import charts, plan as plan_report
-from .csvs import csv_bytes, unit_label
+from .csvs import csv_bytes, unit_labels, with_unit
 from .kind import ReportKind
-from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, KeyValues, Mark, Page, Para, Status, Table,
-                   Title, gap_text, ids, json_bytes, pct, units_text)
+from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Status, Table, Title,
+                   binds_badge, closing, ids, json_bytes, pct, regenerate_footer, sentence)
 
 CHART = "compute-by-design"
-COMPARISON_FILES = frozenset(["comparison.md", "comparison.html", "comparison.csv", "comparison.json",
-                              f"{CHART}.svg"])
 DESIGNS_DIR = "designs"
+
 
 def csv_columns(cu: str, money: str = "money") -> dict[str, str]:
     """Row key -> comparison.csv column name (units in the name where the column has units)."""
-    return {"design": "design", "status": "status", "total_compute": f"total_compute_{cu}",
-            "total_money": f"total_money_{money}", "unique": "unique",
-            "duplicated_compute": f"duplicated_compute_{cu}", "adoption_compute": f"adoption_compute_{cu}",
-            "silo_compute": f"silo_compute_{cu}", "savings": f"savings_{cu}", "savings_pct": "savings_percent",
-            "members_met": "members_met", "members_total": "members_total",
-            "max_budget_utilisation": "max_budget_utilisation_fraction", "max_budget_member": "max_budget_member",
-            "mip_gap": "mip_gap_fraction", "last_ready": "last_need_ready_period",
-            "mean_periods_to_needs": "mean_periods_to_needs"}
-
+    return {**{k: k for k in ROW_COLUMNS},
+            **with_unit(("total_compute", "duplicated_compute", "adoption_compute", "silo_compute", "savings"), cu),
+            "total_money": f"total_money_{money}", "savings_pct": "savings_percent",
+            "max_budget_utilisation": "max_budget_utilisation_fraction", "mip_gap": "mip_gap_fraction",
+            "last_ready": "last_need_ready_period", "mean_periods_to_needs": "mean_periods_to_needs"}
 
 FILES = [
     ("comparison.html", "this comparison as one self-contained page (chart inline)"),
@@ -54,6 +49,7 @@ FILES = [
     (f"{CHART}.svg", "the chart above"),
     (f"{DESIGNS_DIR}/<design>/", "each design's full report: allocation, members, workstreams, CSVs, result.json"),
 ]
+COMPARISON_FILES = frozenset(name for name, _ in FILES if "<" not in name)
 
 
 def _check_designs(fd: int, designs: Path) -> None:
@@ -97,16 +93,11 @@ def _status(rows: list[ComparisonRow]) -> Status:
     by = {s: [r.design for r in rows if r.status == s] for s in SolveStatus}
     if len(by["optimal"]) == n:
         return Status("ok", "ALL OPTIMAL", f"All {n} designs solved to proven optimality.")
-    parts = []
-    if by["feasible"]:
-        parts.append("optimality not proven for " + ", ".join(by["feasible"]) + " (see the MIP gap)")
-    if by["infeasible"]:
-        parts.append("no plan meets every need within the limits for " + ", ".join(by["infeasible"]))
-    if by["no_solution"]:
-        parts.append("no plan found within the solver's limits for " + ", ".join(by["no_solution"]))
+    text = sentence([("optimality not proven for {} (see the MIP gap)", by["feasible"]),
+                     ("no plan meets every need within the limits for {}", by["infeasible"]),
+                     ("no plan found within the solver's limits for {}", by["no_solution"])])
+    text += " Each design's report under designs/ says more."
     planned = len(by["optimal"]) + len(by["feasible"])
-    text = "; ".join(parts)
-    text = text[0].upper() + text[1:] + ". Each design's report under designs/ says more."
     if planned == 0:
         return Status("bad", "NO PLANS", text)
     return Status("warn", f"{planned} OF {n} PLANNED" if planned < n else "FEASIBLE", text)
@@ -148,7 +139,7 @@ def _designs_table(c: Comparison) -> Table:
         status: Cell = r.status if r.planned else Mark(r.status, "bind")
         out.append([r.design] + ([_unbroken_ids(settings.get(r.design, ""))] if settings else []) + [
             status, f"{r.members_met} / {r.members_total}", str(len(p.runs)) if r.planned else "—",
-            str(len(p.adoptions)) if r.planned else "—", gap_text(r.mip_gap), PLAN_WORDS[r.unique]])
+            str(len(p.adoptions)) if r.planned else "—", pct(r.mip_gap), PLAN_WORDS[r.unique]])
     k = 2 if settings else 1
     return Table(headers, out, numeric={k + 1, k + 2, k + 3, k + 4}, wide={1} if settings else set())
 
@@ -170,13 +161,12 @@ def _compute_table(c: Comparison, cu: str, money: str) -> Table:
         if best and r.design in best[1]:
             share = Mark(str(share), "strong")
         util = r.max_budget_utilisation
-        use: Cell = "n/a" if util is None else [pct(util), " ", Mark(r.max_budget_member or "", "id")] + (
-            [" ", Mark("binds", "bind")] if p.binds(r.max_budget_member) else [])
+        use: Cell = "n/a" if util is None else [pct(util), " ", Mark(r.max_budget_member or "", "id"),
+                                                *binds_badge(p.binds(r.max_budget_member))]
         out.append([r.design, num(r.total_compute), num(p.first_run_compute), num(r.duplicated_compute),
                     num(r.adoption_compute), num(r.silo_compute), num(r.savings), share, num(r.total_money), use]
                    + ([r.last_ready or "n/a", num(r.mean_periods_to_needs)] if c.timed else []))
     return Table(headers, out, numeric=set(range(1, 9)) | ({11} if c.timed else set()))
-
 
 
 def _notes() -> Bullets:
@@ -206,38 +196,25 @@ def _reports(rows: list[ComparisonRow], dirs: dict[str, str]) -> Bullets:
     return Bullets(items)
 
 
-def _assumptions(plans: list[Plan]) -> KeyValues:
-    p = plans[0]
+def _assumptions(plans: list[Plan]) -> list[tuple[str, Cell]]:
     hashes = list(dict.fromkeys(d.instance_hash or "n/a" for d in plans))
     objectives = sorted({", then ".join(plan_report.OBJECTIVE_WORDS.get(k, k) for k in d.order) for d in plans})
-    return KeyValues([
-        ("Instance", p.instance),
-        ("Instance content hash", Mark(hashes[0], "code") if len(hashes) == 1 else ids(hashes)),
-        ("Designs", f"{len(plans)}"),
-        ("Units", units_text(p.units)),
-        ("Tool", f"consortium-optimizer {p.tool_version}"),
-        ("Solver", f"{p.solver.get('name', 'n/a')} {p.solver.get('version', '')}".strip()),
-        ("Solver options", plan_report.options_text(p.solver.get("options") or {})),
-        ("Objective", "; ".join(objectives) + " (lexicographic, per design)"),
-    ])
+    return [("Instance", plans[0].instance),
+            ("Instance content hash", Mark(hashes[0], "code") if len(hashes) == 1 else ids(hashes)),
+            ("Designs", f"{len(plans)}"), *plan_report.provenance(plans[0]),
+            ("Objective", "; ".join(objectives) + " (lexicographic, per design)")]
 
 
-def blocks(c: Comparison, dirs: dict[str, str], drawn: bool) -> list[Block]:
+def blocks(c: Comparison, dirs: dict[str, str]) -> list[Block]:
     p = c.plans[0]
-    out: list[Block] = [Title(p.instance, f"Design comparison · {len(c.rows)} designs"), _status(c.rows),
-                        Heading("Headline", "headline"), _headline(c.rows, p.compute_unit),
-                        Heading("Compute by design", "compute")]
-    if drawn:
-        out.append(Chart(CHART, "R&D compute by design against each design's silo",
-                         "Per design, the grey bar is its silo (its members each alone); the coloured bar "
-                         "its plan: first runs, second and later runs, adoption. The hatched box is the "
-                         "compute saved against the silo."))
-    return out + [
-        _compute_table(c, p.compute_unit, p.money_unit), Heading("Designs", "designs"), _designs_table(c),
-        Heading("Reading the comparison", "notes"), _notes(), Heading("Per-design reports", "reports"),
-        _reports(c.rows, dirs), Heading("Assumptions", "assumptions"), _assumptions(c.plans),
-        Heading("Files", "files"),
-        Bullets([[Mark(name, "file" if "<" not in name else "code"), f" — {what}"] for name, what in FILES])]
+    return [Title(p.instance, f"Design comparison · {len(c.rows)} designs"), _status(c.rows),
+            Heading("Headline", "headline"), _headline(c.rows, p.compute_unit), Heading("Compute by design", "compute"),
+            Chart(CHART, "R&D compute by design against each design's silo",
+                  "Per design, the grey bar is its silo (its members each alone); the coloured bar its plan: first "
+                  "runs, second and later runs, adoption. The hatched box is the compute saved against the silo."),
+            _compute_table(c, p.compute_unit, p.money_unit), Heading("Designs", "designs"), _designs_table(c),
+            Heading("Reading the comparison", "notes"), _notes(), Heading("Per-design reports", "reports"),
+            _reports(c.rows, dirs), *closing(_assumptions(c.plans), FILES)]
 
 
 def render(c: Comparison) -> dict[str, bytes]:
@@ -246,17 +223,14 @@ def render(c: Comparison) -> dict[str, bytes]:
         raise UsageError("comparison: no designs to compare")
     p = c.plans[0]
     dirs = design_dirs(r.design for r in c.rows)
-    columns = csv_columns(unit_label(p.units.get("compute"), "compute-units"), unit_label(p.units.get("money"), "money"))
+    columns = csv_columns(*unit_labels(p.units))
     rows = c.to_dict()
     table = pd.DataFrame([[r.get(k) for k in c.columns] for r in rows], columns=[columns[k] for k in c.columns],
                          dtype=object)
-    svg = charts.compute_by_design_chart(c.plans, p.units.get("compute"))
-    drawn = {CHART: svg} if svg is not None else {}
-    footer: list[Cell] = [f"Generated by consortium-optimizer {p.tool_version}; regenerate with ",
-                          Mark("consortium compare FILE --out DIR", "code"), ". Each design's report "
-                          "re-renders from its own ", Mark("result.json", "code"), "."]
-    files = {"comparison.json": json_bytes(rows), "comparison.csv": csv_bytes(table),
-             **Page(blocks(c, dirs, bool(drawn)), drawn, "design comparison", footer).files("comparison")}
+    footer = regenerate_footer("consortium compare FILE --out DIR", ". Each design's report re-renders from its own ",
+                               Mark("result.json", "code"), ".", version=p.tool_version)
+    page = Page(blocks(c, dirs), {CHART: charts.compute_by_design_chart(c.plans)}, "design comparison", footer)
+    files = {"comparison.json": json_bytes(rows), "comparison.csv": csv_bytes(table), **page.files("comparison")}
     for plan in c.plans:
         # one report per design, marked as `solve --out` marks it; a design listed twice is written once
         prefix = f"{DESIGNS_DIR}/{dirs[plan.design]}/"
@@ -273,7 +247,7 @@ def summary_text(c: Comparison) -> str:
     rows = [head]
     for r in c.rows:
         share = f" ({r.savings_pct:.1f}%)" if r.savings_pct is not None else ""
-        util = f"{r.max_budget_utilisation:.0%} {r.max_budget_member}" if r.max_budget_utilisation is not None else "n/a"
+        util = "n/a" if r.max_budget_utilisation is None else f"{r.max_budget_utilisation:.0%} {r.max_budget_member}"
         rows.append([r.design, r.status, num(r.total_compute), num(r.total_money), num(r.duplicated_compute),
                      num(r.adoption_compute), num(r.savings) + share, f"{r.members_met}/{r.members_total}", util,
                      PLAN_WORDS[r.unique], f"{c.solve_seconds.get(r.design, 0.0):.2f}s"])

@@ -12,7 +12,6 @@ import re
 import pandas as pd
 
 
-
 # OWASP's rule for CSV injection: a text cell starting with one of these is a formula (or
 # starts one) in Excel, LibreOffice and Google Sheets. Ids, names and notes are free text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -53,3 +52,13 @@ def unit_label(unit: str | None, fallback: str) -> str:
     """'H100-hours' -> 'H100-hours'; 'compute units' -> 'compute-units'; '' -> fallback."""
     label = re.sub(r"[^A-Za-z0-9.+-]+", "-", unit or "").strip("-")
     return label or fallback
+
+
+def unit_labels(units: dict) -> tuple[str, str]:
+    """The compute and the money unit of ``units`` as column-name suffixes."""
+    return unit_label(units.get("compute"), "compute-units"), unit_label(units.get("money"), "money")
+
+
+def with_unit(names, unit: str) -> dict[str, str]:
+    """{name: name_<unit>}: the renaming that puts a unit into column names."""
+    return {name: f"{name}_{unit}" for name in names}

@@ -17,10 +17,10 @@ from ..status import Status as SolveStatus
 from ..records import read_json, validated
 from ..results import BINDING, PLAN_WORDS, Plan
 from . import charts, timeline
-from .csvs import csv_bytes, unit_label
+from .csvs import csv_bytes, unit_labels
 from .kind import ReportKind
-from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, KeyValues, Mark, Page, Para, Status,
-                   Table, Title, file_list, gap_text, ids, joined, json_bytes, pct, units_text)
+from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,
+                   binds_badge, closing, ids, joined, json_bytes, pct, units_text)
 
 FILES = [
     ("report.html", "this report as one self-contained page (charts inline)"),
@@ -73,10 +73,10 @@ def _status(p: Plan) -> Status:
     tol_text = f" (stopping gap {tol:g})" if isinstance(tol, (int, float)) and tol else ""
     if p.status == "optimal":
         return Status("ok", "OPTIMAL", f"Optimal plan: {objective_phrase(p)}; "
-                                       f"MIP gap {gap_text(p.mip_gap)}{tol_text}. {uniqueness_phrase(p.unique)}")
+                                       f"MIP gap {pct(p.mip_gap)}{tol_text}. {uniqueness_phrase(p.unique)}")
     if p.status == "feasible":
         return Status("warn", "FEASIBLE", f"Feasible plan, optimality not proven within the solver's "
-                                          f"limits: MIP gap {gap_text(p.mip_gap)}. A better plan may exist.")
+                                          f"limits: MIP gap {pct(p.mip_gap)}. A better plan may exist.")
     if p.status == "infeasible":
         return Status("bad", "INFEASIBLE", "No plan meets every member's needs within every budget and "
                                            "fleet capacity. The tables below show the inputs only.")
@@ -112,7 +112,7 @@ def _headline(p: Plan) -> Figures:
                      "what the runs and adoptions cost" if planned else "no plan"),
               Figure("Plan", PLAN_WORDS[p.unique], "", "other plans reach the same objectives" if p.unique is False
                      else "among plans with these objective values" if planned else "no plan"),
-              Figure("Solver status", p.status, "", f"MIP gap {gap_text(p.mip_gap)}")]
+              Figure("Solver status", p.status, "", f"MIP gap {pct(p.mip_gap)}")]
     return Figures(items)
 
 
@@ -167,7 +167,7 @@ def _members_table(p: Plan) -> Table:
     rows = []
     for m in p.members:
         i = m.member
-        badge: list[Cell] = [" ", Mark("binds", "bind")] if p.binds(i) else []
+        badge = binds_badge(p.binds(i))
         if not p.planned:
             used: Cell = "n/a"
         elif m.budget_utilisation is None:
@@ -176,9 +176,8 @@ def _members_table(p: Plan) -> Table:
             used = [pct(m.budget_utilisation)] + badge
         fleet: Cell = "n/a"
         if i in p.fleets_of and p.planned:
-            fleet = joined([[f"{f.accelerator} {pct(f.utilisation)}"]
-                            + ([" ", Mark("binds", "bind")] if p.binds(i, f.accelerator) else [])
-                            for f in p.fleets_of[i]])
+            fleet = joined([f"{f.accelerator} {pct(f.utilisation)}", *binds_badge(p.binds(i, f.accelerator))]
+                           for f in p.fleets_of[i])
         elif p.planned:
             fleet = Mark("rents", "muted")
         alone: Cell = num(m.standalone_compute) if m.standalone_compute is not None else Mark("infeasible alone",
@@ -224,11 +223,11 @@ def _binding(p: Plan) -> list[Block]:
         caps.append([Mark(f"{k.member} {k.accelerator}", "strong"),
                      f": uses {num(f.used_hours)} of {num(f.capacity_hours)} accelerator-hours"])
     out: list[Block] = [Para([f"A budget or fleet capacity binds when at least {BINDING:.1%} of it is used; "
-                              "those are the limits that shape the plan."]),
-                        Para([Mark("Budgets that bind:", "strong"), " none" if not budgets else ""])]
-    out += [Bullets(budgets)] if budgets else []
-    out.append(Para([Mark("Fleet capacities that bind:", "strong"), " none" if not caps else ""]))
-    return out + ([Bullets(caps)] if caps else [])
+                              "those are the limits that shape the plan."])]
+    for what, items in (("Budgets that bind:", budgets), ("Fleet capacities that bind:", caps)):
+        out.append(Para([Mark(what, "strong"), "" if items else " none"]))
+        out += [Bullets(items)] if items else []
+    return out
 
 
 def options_text(options: dict) -> str:
@@ -237,42 +236,41 @@ def options_text(options: dict) -> str:
     return ", ".join(f"{k} = {'default' if v is None else v}" for k, v in sorted(options.items()))
 
 
-def _assumptions(p: Plan) -> KeyValues:
+def provenance(p: Plan) -> list[tuple[str, Cell]]:
+    """Units, tool and solver: the assumptions a plan and a comparison both state."""
+    return [("Units", units_text(p.units)), ("Tool", f"consortium-optimizer {p.tool_version}"),
+            ("Solver", f"{p.solver.get('name', 'n/a')} {p.solver.get('version', '')}".strip()),
+            ("Solver options", options_text(p.solver.get("options") or {}))]
+
+
+def _assumptions(p: Plan) -> list[tuple[str, Cell]]:
     model = p.model
     keys = [k for k in ("variables", "constraints") if k in model] + [
         k for k in model if k not in ("variables", "constraints")]
-    return KeyValues([
-        ("Instance", p.instance),
-        ("Instance content hash", Mark(p.instance_hash or "n/a", "code")),
-        ("Design", p.design),
-        ("Units", units_text(p.units)),
-        ("Tool", f"consortium-optimizer {p.tool_version}"),
-        ("Solver", f"{p.solver.get('name', 'n/a')} {p.solver.get('version', '')}".strip()),
-        ("Solver options", options_text(p.solver.get("options") or {})),
-        ("Model size", ", ".join(f"{num(model[k])} {k}" for k in keys) if model else "n/a"),
-        ("Objective", ", then ".join(OBJECTIVE_WORDS.get(k, k) for k in p.order)
-         + " (lexicographic: each minimised among the plans that are best in the ones before)"),
-    ])
+    return [("Instance", p.instance), ("Instance content hash", Mark(p.instance_hash or "n/a", "code")),
+            ("Design", p.design), *provenance(p),
+            ("Model size", ", ".join(f"{num(model[k])} {k}" for k in keys) if model else "n/a"),
+            ("Objective", ", then ".join(OBJECTIVE_WORDS.get(k, k) for k in p.order)
+             + " (lexicographic: each minimised among the plans that are best in the ones before)")]
 
 
-def blocks(p: Plan, drawn: dict[str, str]) -> list[Block]:
-    """The report's blocks; ``drawn`` holds the charts there was something to draw for."""
+def blocks(p: Plan, drawn: dict[str, str | None]) -> list[Block]:
+    """The report's blocks; ``drawn``: the charts, None where there was nothing to draw."""
     out: list[Block] = [Title(p.instance, f"Consortium plan · design {p.design}"), _status(p),
                         Heading("Headline", "headline"), _headline(p)]
     if not p.planned:
         out += _diagnosis(p)
-    if drawn:
+    if any(drawn.values()):
         out.append(Heading("Charts", "charts"))
         out += [Chart(name, alt, caption) for name, (_, alt, caption) in
-                {**charts.PLAN_CHARTS, **timeline.TIMELINE_CHARTS}.items() if name in drawn]
+                {**charts.PLAN_CHARTS, **timeline.TIMELINE_CHARTS}.items()]
     if p.periods is not None:
         out += [Heading("Schedule", "schedule"), *_schedule(p)]
     out += [Heading("Members", "members"), _members_table(p), Heading("Workstreams", "workstreams"),
             _workstreams_table(p), Heading("Binding budgets and fleet capacities", "binding"), *_binding(p)]
     if p.planned:
         out += _alternative(p) + _diagnosis(p)
-    return out + [Heading("Assumptions", "assumptions"), _assumptions(p), Heading("Files", "files"),
-                  file_list(FILES + (TIMED_FILES if p.periods is not None else []))]
+    return out + closing(_assumptions(p), FILES + (TIMED_FILES if p.periods is not None else []))
 
 
 def _schedule(p: Plan) -> list[Block]:
@@ -298,7 +296,7 @@ def _how(p: Plan, member: str, workstream: str) -> str:
 # --- the CSVs ---------------------------------------------------------------------------------------------
 def csv_tables(p: Plan) -> dict[str, pd.DataFrame]:
     """runs, adoptions, members, workstreams and fleets as written: units in the column names."""
-    cu, money = unit_label(p.units.get("compute"), "compute-units"), unit_label(p.units.get("money"), "money")
+    cu, money = unit_labels(p.units)
     frame = lambda rows, columns: pd.DataFrame(rows, columns=columns, dtype=object)  # noqa: E731
     members = []
     for m in p.members:
@@ -421,6 +419,5 @@ def render(result: Any) -> dict[str, bytes]:
 
 # files only a plan with a horizon has
 HORIZON_FILES = frozenset([name for name, _ in TIMED_FILES] + [f"{name}.svg" for name in timeline.TIMELINE_CHARTS])
-KIND = ReportKind("report", frozenset(["report.md", "report.html", "result.json", "runs.csv", "adoptions.csv",
-                                       "members.csv", "workstreams.csv", "fleets.csv"]
-                                      + [f"{name}.svg" for name in charts.PLAN_CHARTS]) | HORIZON_FILES, render)
+KIND = ReportKind("report", frozenset([name for name, _ in FILES] + [f"{name}.svg" for name in charts.PLAN_CHARTS])
+                  | HORIZON_FILES, render)

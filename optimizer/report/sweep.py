@@ -7,7 +7,7 @@ for an :class:`optimizer.sweep.Sweep`:
 - tidy tables, units in the column names: ``summary.csv``, ``outcomes.csv`` and
   ``outcomes.parquet``, ``inputs.csv`` and ``inputs.parquet``, ``beats.csv``,
   ``sensitivity.csv``, ``run_frequency.csv``;
-- charts: ``savings-histograms.svg`` and ``sensitivity.svg`` (:mod:`.sweep_charts`).
+- charts: ``savings-histograms.svg`` and ``sensitivity.svg`` (:mod:`.charts`).
 
 Nothing timed goes into any file (``wall_seconds``, ``highs_seconds`` and ``workers`` are
 left out), so the same sweep gives byte-identical files. Parquet files are written by
@@ -24,11 +24,12 @@ from ..errors import UsageError
 from ..formatting import num, text_table
 from ..sweep import Sweep, records
 from . import csvs
+from .charts import TOP_INPUTS, histograms_chart, sensitivity_chart
 from .kind import ReportKind
-from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, KeyValues, Mark, Page, Para, Status,
-                   Table, Title, code_spans, file_list, ids, json_bytes, pct, regenerate_footer, units_text)
-from .sweep_charts import HISTOGRAMS, SENSITIVITY, TOP_INPUTS, compute_unit, histograms_chart, sensitivity_chart
+from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,
+                   closing, code_spans, compute_unit, ids, json_bytes, pct, regenerate_footer, units_text)
 
+HISTOGRAMS, SENSITIVITY = "savings-histograms", "sensitivity"
 TABLES = ("summary", "outcomes", "inputs", "beats", "sensitivity", "run_frequency")
 PARQUET = ("outcomes", "inputs")
 TABLE_INPUTS = 15        # rows of the sensitivity table on the page
@@ -54,18 +55,14 @@ FILES = [
 # --- the tables as written ----------------------------------------------------------------------
 def summary_columns(cu: str) -> dict[str, str]:
     """``Sweep.summary`` column -> summary.csv column (columns not listed keep their name)."""
-    return {"infeasible_share": "infeasible_fraction", "savings_mean": f"savings_mean_{cu}",
-            "savings_p5": f"savings_p5_{cu}", "savings_p50": f"savings_p50_{cu}", "savings_p95": f"savings_p95_{cu}",
-            "total_compute_mean": f"total_compute_mean_{cu}",
-            "base_plan_feasible_share": "base_plan_feasible_fraction",
-            "base_plan_compute_mean": f"base_plan_compute_mean_{cu}",
-            "base_plan_regret_mean": f"base_plan_regret_mean_{cu}"}
+    return {"infeasible_share": "infeasible_fraction", "base_plan_feasible_share": "base_plan_feasible_fraction",
+            **csvs.with_unit(("savings_mean", "savings_p5", "savings_p50", "savings_p95", "total_compute_mean",
+                              "base_plan_compute_mean", "base_plan_regret_mean"), cu)}
 
 
 def outcome_columns(cu: str) -> dict[str, str]:
     """``Sweep.outcomes`` column -> outcomes.csv column (columns not listed keep their name)."""
-    return {k: f"{k}_{cu}" for k in ("total_compute", "silo_compute", "savings", "duplicated_compute",
-                                     "base_plan_compute")}
+    return csvs.with_unit(("total_compute", "silo_compute", "savings", "duplicated_compute", "base_plan_compute"), cu)
 
 
 BEATS_COLUMNS = ["design", "versus", "beats_fraction"]
@@ -129,7 +126,7 @@ def _headline(sw: Sweep, summary: list[dict]) -> Figures:
              Figure("Uncertain inputs", str(len(inputs)), "", _kinds(inputs) or "none")]
     k, none = row["savings_samples"], "no sample with savings defined"
     if row["savings_p50"] is not None:
-        items.append(Figure(f"Savings P50 · {focus}", num(row["savings_p50"]), compute_unit(sw),
+        items.append(Figure(f"Savings P50 · {focus}", num(row["savings_p50"]), compute_unit(sw.units),
                             f"P5 {num(row['savings_p5'])} to P95 {num(row['savings_p95'])}; "
                             f"defined in {k} of {n} samples", key=True))
     else:
@@ -165,7 +162,7 @@ def _beats_table(sw: Sweep) -> Table:
     return Table(headers, rows, numeric=set(range(1, len(headers))), empty="no designs")
 
 
-def _sensitivity_blocks(sw: Sweep, chart: bool) -> list[Block]:
+def _sensitivity_blocks(sw: Sweep) -> list[Block]:
     designs = [d for d in sw.designs if sw.drivers[d]]
     flat = [d for d in sw.designs if not sw.drivers[d]]
     out: list[Block] = [Para([
@@ -175,10 +172,9 @@ def _sensitivity_blocks(sw: Sweep, chart: bool) -> list[Block]:
     if not designs:
         return out + [Para([Mark("No design's savings vary across the samples (or they are defined in fewer "
                                  "than 3).", "muted")])]
-    if chart:
-        out.append(Chart(SENSITIVITY, "Top inputs by absolute Spearman correlation with savings, per design",
-                         f"Per design, the {TOP_INPUTS} inputs whose multipliers are most strongly rank-correlated "
-                         "with its savings. Blue: a higher value raises savings; red: it lowers them."))
+    out.append(Chart(SENSITIVITY, "Top inputs by absolute Spearman correlation with savings, per design",
+                     f"Per design, the {TOP_INPUTS} inputs whose multipliers are most strongly rank-correlated "
+                     "with its savings. Blue: a higher value raises savings; red: it lowers them."))
     rho = {(d, name): v for d in designs for name, v in sw.drivers[d]}
     best: dict[str, float] = {}
     for (_, name), v in rho.items():
@@ -256,18 +252,16 @@ READING = [
 ]
 
 
-def build(sw: Sweep, summary: list[dict], charts: set[str]) -> list[Block]:
-    """The page's blocks; ``summary``: ``sw.summary`` as records, ``charts``: the charts drawn."""
-    cu, n = compute_unit(sw), sw.samples
-    blocks: list[Block] = [
+def build(sw: Sweep, summary: list[dict]) -> list[Block]:
+    """The page's blocks; ``summary``: ``sw.summary`` as records."""
+    cu, n = compute_unit(sw.units), sw.samples
+    return [
         Title(sw.instance, f"Uncertainty sweep · {n:,} samples · seed {sw.seed} · {len(sw.designs)} designs"),
         _status(summary), Heading("Headline", "headline"), _headline(sw, summary),
-        Heading("Savings per design", "savings")]
-    if HISTOGRAMS in charts:
-        blocks.append(Chart(HISTOGRAMS, "Histograms of savings across samples, one per design",
-                            "Per design, how its savings against the silo are spread over the samples where they "
-                            "are defined (same x axis for all). Solid line: median (P50); dashed: P5 and P95."))
-    return blocks + [
+        Heading("Savings per design", "savings"),
+        Chart(HISTOGRAMS, "Histograms of savings across samples, one per design",
+              "Per design, how its savings against the silo are spread over the samples where they are defined "
+              "(same x axis for all). Solid line: median (P50); dashed: P5 and P95."),
         _summary_table(summary, cu),
         Heading("Which design needs less compute", "beats"),
         Para(["Share of samples in which the ", Mark("row", "strong"), " design needs strictly less total "
@@ -275,16 +269,14 @@ def build(sw: Sweep, summary: list[dict], charts: set[str]) -> list[Block]:
               "over fewer members (", Mark("members:", "code"), ") meets fewer needs, so it needs less "
               "compute for that reason alone; compare its savings instead."]),
         _beats_table(sw),
-        Heading("Sensitivity: what drives savings", "sensitivity"), *_sensitivity_blocks(sw, SENSITIVITY in charts),
+        Heading("Sensitivity: what drives savings", "sensitivity"), *_sensitivity_blocks(sw),
         Heading("How often each member runs each workstream", "runs"), *_frequency_blocks(sw),
         Heading("Reading the sweep", "reading"), Bullets([code_spans(t) for t in READING]),
-        Heading("Assumptions", "assumptions"),
-        KeyValues([("Instance", sw.instance), ("Designs", ", ".join(sw.designs)),
-                   ("Samples", f"{n:,} (scrambled Latin hypercube, seed {sw.seed})"),
-                   ("Uncertain inputs", ids(str(x) for x in sw.inputs.columns) or "none"),
-                   ("Units", units_text(sw.units)),
-                   ("Objective", "minimise total R&D compute (runs plus adoptions), per design and sample")]),
-        Heading("Files", "files"), file_list(FILES)]
+        *closing([("Instance", sw.instance), ("Designs", ", ".join(sw.designs)),
+                  ("Samples", f"{n:,} (scrambled Latin hypercube, seed {sw.seed})"),
+                  ("Uncertain inputs", ids(str(x) for x in sw.inputs.columns) or "none"),
+                  ("Units", units_text(sw.units)),
+                  ("Objective", "minimise total R&D compute (runs plus adoptions), per design and sample")], FILES)]
 
 
 def render(sw: Sweep) -> dict[str, bytes]:
@@ -293,11 +285,10 @@ def render(sw: Sweep) -> dict[str, bytes]:
         raise UsageError(f"sweep report: expected an optimizer.sweep.Sweep, got {type(sw).__name__}")
     summary = records(sw.summary)
     charts = {HISTOGRAMS: histograms_chart(sw, summary), SENSITIVITY: sensitivity_chart(sw)}
-    svgs = {name: svg for name, svg in charts.items() if svg is not None}
     footer = regenerate_footer(f"consortium sweep FILE --samples {sw.samples} --seed {sw.seed} --out DIR",
                                " (the same seed gives the same samples, whatever the number of workers).")
     files = {"sweep.json": json_bytes(sw.to_dict()),
-             **Page(build(sw, summary, set(svgs)), svgs, "uncertainty sweep", footer).files("sweep")}
+             **Page(build(sw, summary), charts, "uncertainty sweep", footer).files("sweep")}
     for name, df in tables(sw).items():
         files[f"{name}.csv"] = csvs.csv_bytes(df)
         if name in PARQUET:
@@ -306,8 +297,6 @@ def render(sw: Sweep) -> dict[str, bytes]:
 
 
 KIND = ReportKind("sweep report", frozenset(name for name, _ in FILES), render, suffix="-sweep")
-
-# The names report/__init__.py and cli._out_dir still import; they go once those read KIND.
 
 
 def summary_text(sw: Sweep) -> str:

@@ -103,7 +103,6 @@ TIMELINE_CHARTS = {
 }
 
 
-def render(p: Plan) -> dict[str, str]:
-    """{chart name: SVG text} of the timed charts there is something to draw for."""
-    drawn = {name: fn(p) for name, (fn, _alt, _caption) in TIMELINE_CHARTS.items()}
-    return {name: svg for name, svg in drawn.items() if svg is not None}
+def render(p: Plan) -> dict[str, str | None]:
+    """{chart name: SVG text, or None when there is nothing to draw} of the timed charts."""
+    return {name: fn(p) for name, (fn, _alt, _caption) in TIMELINE_CHARTS.items()}

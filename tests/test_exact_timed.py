@@ -17,7 +17,7 @@ import functools
 import os
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 
 import optimizer
 from optimizer.errors import InputError
@@ -63,7 +63,7 @@ def close(a, b) -> bool:
     return abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1e-12)
 
 
-def agree_timed(doc: dict, design: str) -> None:
+def agree_timed(doc: dict, design: str) -> rt.Answer:
     ref = rt.solve(doc, design)
     got = solve_exact(doc, design)
     where = f"design {design} of {doc}"
@@ -77,7 +77,7 @@ def agree_timed(doc: dict, design: str) -> None:
         assert got.silo_compute is not None and low - slack <= got.silo_compute <= high + slack, \
             f"silo {got.silo_compute} not in {silo}; {where}"
     if ref.status != "optimal":
-        return
+        return ref
     p = ref.problem
     runs, gets = timed_plan_of(got)
     matches = [b for b in ref.optimal if rt.labelled(p, b) == (runs, gets)]
@@ -96,6 +96,17 @@ def agree_timed(doc: dict, design: str) -> None:
     assert schedule == {(i, w): (p.label(p.due[i, w]), p.label(mine.ready[i, w]))
                         for i in p.members for w in p.needs[i]}, f"schedule {schedule}; {where}"
     assert got.unique == ref.unique, f"unique {got.unique} != {ref.unique} ({len(ref.optimal)} plans); {where}"
+    return ref
+
+
+def describe(design: str, ref: rt.Answer) -> None:
+    """What was drawn (pytest --hypothesis-show-statistics shows the shares)."""
+    event(f"{design}: {ref.status}")
+    if ref.status == "optimal":
+        best = ref.optimal[0]
+        event(f"{design}: optimum {'adopts' if best.gets else 'runs only'}, "
+              f"{'something later than period 1' if any(s > 1 for *_, s in best.runs) or any(a > 1 for *_, a in best.gets) else 'all in period 1'}, "
+              f"{'unique' if ref.unique else 'ties'}")
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
@@ -104,7 +115,7 @@ def agree_timed(doc: dict, design: str) -> None:
 def test_every_timed_design_matches_exhaustive_search(doc):
     assume(small_enough(doc))
     for design in DESIGNS:
-        agree_timed(doc, design)
+        describe(design, agree_timed(doc, design))
 
 
 def hand_worked() -> list[tuple[str, dict, str]]:

@@ -16,7 +16,7 @@ import reference_timed as rt
 MAX_PLANS = 5000  # per design, after pruning: the reference enumerates them all
 
 # (the first entry of each list is where hypothesis starts and shrinks to: a roomy one)
-NUMBERS = {"budget": [1000, 20, 60, 100, 200, 400, 0], "per_period": [400, 20, 40, 60, 100, 0],
+NUMBERS = {"budget": [1000, 60, 100, 200, 400, 20, 0], "per_period": [100, 20, 40, 60, 400, 30],
            "price": [1, 2, 0], "compute": [10, 5, 20, 30, 40], "adoption": [0.1, 0, 0.25, 0.5, 1]}
 OBJECTIVES = [["time", "compute", "money"], ["money", "compute", "time"], ["money", "time", "compute"],
               ["compute", "money", "time"], ["time"], ["money"], ["compute", "money"], ["time", "money"]]
@@ -38,9 +38,9 @@ def timed_instances(draw) -> dict:
     horizon: dict = {"periods": T if style != "labels" else labels}
     doc: dict = {"name": "random timed", "horizon": horizon, "defaults": {}}
     if draw(st.booleans()):
-        horizon["hours"] = draw(st.sampled_from([1000, 10, 20, 40, 80]))
+        horizon["hours"] = draw(st.sampled_from([20, 10, 40, 15, 1000]))
     else:
-        doc["defaults"]["hours"] = draw(st.sampled_from([3000, 60, 120, 240]))
+        doc["defaults"]["hours"] = draw(st.sampled_from([60, 30, 120, 45, 3000]))
     if draw(st.booleans()):
         doc["defaults"]["publish_lag"] = draw(st.integers(0, 1))
     if draw(st.booleans()):
@@ -86,11 +86,11 @@ def timed_instances(draw) -> dict:
         if draw(st.booleans()):
             mem["price"] = draw(st.sampled_from(NUMBERS["price"]))
         if types and draw(st.integers(0, 3)) > 0:
-            mem["fleet"] = {h: draw(st.sampled_from([1, 2, 1, 0])) for h in draw(
+            mem["fleet"] = {h: draw(st.sampled_from([1, 2, 1, 1, 2, 0])) for h in draw(
                 st.lists(st.sampled_from(types), min_size=1, max_size=len(types), unique=True))}
         mem["needs"] = draw(st.lists(st.sampled_from(works), min_size=draw(st.sampled_from([1, 0, 1])), max_size=m, unique=True))
         if mem["needs"] and draw(st.booleans()):
-            mem["due"] = {w: label(draw(st.integers(finish[w], T) if draw(st.integers(0, 3)) else st.integers(1, T)))
+            mem["due"] = {w: label(draw(st.integers(finish[w], T) if draw(st.integers(0, 5)) else st.integers(1, T)))
                           for w in draw(st.lists(st.sampled_from(mem["needs"]), min_size=1, unique=True))}
         if draw(st.integers(0, 4)) == 0:
             mem["publishes"] = False

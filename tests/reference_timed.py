@@ -14,6 +14,38 @@ that cannot end by the need's due date, an adoption ready before any run of w co
 ``tests/test_reference_timed.py`` checks that pruning never changes an answer.
 
 Nothing here imports the project: a bug there cannot hide here.
+
+Readings of the spec where it leaves room (each one a place the model must agree on):
+1. Finish-to-start is strict: a run that starts in period 1 can have no prerequisites (they
+   would have to be ready by the end of period 0). An adoption's prerequisites may be ready in
+   the adoption's own ready period (<= a), whether adopted or run.
+2. Own runs have no lag: i has w ready at the end of its own run's last period; publish_lag
+   only delays adopters. Prerequisites of j's run are j's own readiness, not the adopter's.
+3. An adoption's ready period a is a free decision in [e_j + lag, T] (and <= due if a need);
+   the time objective counts only needs, so an adoption that is not a need (a prerequisite, or
+   adopted to fund under pooled) ties across its feasible ready periods, and so do runs that
+   are not needs across their starts: such plans are not unique (identity = runs with starts,
+   adoptions with ready periods).
+4. Replicas and required count runs anywhere in the horizon, with no timing relation to anyone's
+   readiness or due date (a replica may end after the adopter is ready, or after its due).
+5. Capacity is per period only (constraint 7 is replaced, not kept beside it); a run of
+   duration d on h uses compute/throughput/d hours in each of its d periods.
+6. horizon.hours defaults to defaults.hours / T after the design's overrides are merged.
+7. A list budget under lead: period t bounds i's runs' cost/duration for each run active in t
+   plus i's adoption costs with ready period t. A number budget: the whole horizon, as in v1.
+8. Pooled, every budget a number: exactly v1's 6' (timing plays no part). Pooled with any list
+   budget: per-period pay; a number-budget member's total pay plus all its adoption costs is
+   bounded by its budget, and it may pay in any period for any w it has (also before its own
+   adoption of w is ready); a list-budget member pays in period t only from budget[t] minus its
+   adoption costs in t.
+9. A workstream that cannot fit (release + duration - 1 > T) just has no run options (not an
+   error); timed_instances() never draws one, so the model may also reject it.
+10. Silo (and silo_compute) is timed: each member alone, lead funding, its own fleet per period
+    and its own (number or list) budget, the design's objective order.
+11. time = sum of ready period indices (1..T) of needs of the design's members; 0 without needs;
+    last_ready = label of the max ready period over needs, None without needs; a need's due in
+    the schedule is its due label, the last period's label when not given.
+12. Releases and due dates given as ints with periods: N are read as their strings.
 """
 from __future__ import annotations
 

@@ -120,7 +120,8 @@ class ModelData:
     def adoption_costs_something(self, i: str, w: str) -> bool:
         """Does adopting w add to some objective of the list? (Then an adoption without a
         reason makes a plan strictly worse, not an equally good alternative.)"""
-        per_objective = {"compute": self.compute[i, w], "money": self.cost[i, w]}
+        # time counts needs only, and a need is always a reason to have w
+        per_objective = {"compute": self.compute[i, w], "money": self.cost[i, w], "time": 0.0}
         return self.adoption[w] > 0 and any(per_objective[name] > 0 for name in self.objective)
 
     @property

@@ -32,8 +32,8 @@ PROBE = {"name": "probe", "horizon": {"periods": 1}, "members": {"a": {"budget":
 
 
 def solve_exact(doc: dict, design: str):
-    """The project's exact solve (the one line to change when the API takes SolverOptions)."""
-    return optimizer.solve(doc, design, mip_gap=0.0)
+    """The project's exact solve."""
+    return optimizer.solve(doc, design, options=optimizer.SolverOptions(mip_gap=0.0))
 
 
 @functools.lru_cache(maxsize=1)

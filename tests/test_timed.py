@@ -190,3 +190,29 @@ def test_timing_without_a_horizon_or_outside_it_is_an_error(doc, expected):
     text = str(err.value)
     for part in expected:
         assert part in text, text
+
+
+def test_diagnosis_names_the_late_need_and_the_fix():
+    """a needs rl by Q2; rl (2 periods) requires kern (1 period): kern Q1, rl Q2-Q3 at the earliest,
+    whatever the money: rl cannot be ready before Q3. The pre-solve check says so, with the chain."""
+    doc = instance(["Q1", "Q2", "Q3", "Q4"], {"a": {"budget": 1e6, "needs": ["rl"], "due": {"rl": "Q2"}}},
+                   {"kern": {"compute": 100}, "rl": {"compute": 300, "duration": 2, "requires": ["kern"]}})
+    r = solve(doc)
+    assert r.status == "infeasible"
+    (f,) = r.plan.diagnosis
+    assert (f.kind, f.member, f.workstream, f.amount, f.unit) == ("late", "a", "rl", 1.0, "periods")
+    assert f.message == ("a's need rl cannot be ready before Q3 (earliest: kern run by a (Q1-Q1); rl run by a "
+                         "(Q2-Q3)), but it is due by Q2: a due period of Q3 or later, a shorter chain or an "
+                         "earlier release would make it possible")
+
+
+def test_diagnosis_names_the_short_period_budget():
+    """a needs x (compute 100, price 1, 1 period) by period 1 with budget [50, 50]: 100 must be spent
+    in period 1, where a has 50. The chain fits (x in 1), so the elastic model finds the repair:
+    50 more money in period 1 (a shortfall of 50 weighs 50 / 50 = 1, less than a late need's 5)."""
+    doc = instance(2, {"a": {"budget": [50, 50], "needs": ["x"], "due": {"x": 1}}}, {"x": {"compute": 100}})
+    r = solve(doc)
+    assert r.status == "infeasible"
+    (f,) = r.plan.diagnosis
+    assert (f.kind, f.member, f.amount) == ("budget", "a", 50.0)
+    assert f.message == "a needs 50 money more budget in 1 (budget there 50)"

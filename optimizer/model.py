@@ -152,10 +152,39 @@ def add_prerequisites(m, d: ModelData) -> None:
         timed.add_timed_prerequisites(m, d)
 
 
+# When to write (4) and (5) against one aggregate per workstream: "auto" where that has fewer
+# nonzeros, "always"/"never" for tests that check both forms against exhaustive search.
+AGGREGATES = "auto"
+
+
+def aggregated(direct_nonzeros: int, aggregate_nonzeros: int) -> bool:
+    return AGGREGATES == "always" or (AGGREGATES == "auto" and aggregate_nonzeros < direct_nonzeros)
+
+
 def add_adoption_source(m, d: ModelData) -> None:
-    """(4) get[i,w] <= sum over publishing j != i of sum_o run[j,w,o]."""
-    m.adoption_source = pyo.Constraint(
-        m.GET, rule=checked(lambda m, i, w: m.get[i, w] <= runs_of(m, d, w, exclude=i, publishing_only=True)))
+    """(4) get[i,w] <= sum over publishing j != i of sum_o run[j,w,o].
+
+    Where it saves nonzeros (:func:`aggregated`), written as get[i,w] + [i publishes]
+    sum_o run[i,w,o] <= published[w] with one aggregate published[w] = sum over publishing j of
+    sum_o run[j,w,o]: the same row with i's own publishing runs added to both sides, so the same
+    LP, but 2 + |options| nonzeros a row instead of one per other publishing runner (members² x
+    workstreams nonzeros become members x workstreams; docs/model.md, "Aggregates")."""
+    def own(i, w):
+        return [(i, o) for o in d.options[i, w]] if d.publishes[i] else []
+    rows = {w: [i for i, v in m.GET if v == w] for w in d.workstreams}
+    sources = {w: d.runners(w, publishing_only=True) for w in d.workstreams}
+    pooled = [w for w in d.workstreams if rows[w] and aggregated(
+        sum(len(sources[w]) - len(own(i, w)) + 1 for i in rows[w]),
+        len(sources[w]) + 1 + sum(len(own(i, w)) + 2 for i in rows[w]))]
+    m.published = pyo.Var(pooled, domain=pyo.NonNegativeReals)
+    m.published_runs = pyo.Constraint(pooled, rule=lambda m, w: m.published[w] == runs_of(
+        m, d, w, publishing_only=True))
+
+    def rule(m, i, w):
+        if w in m.published:
+            return m.get[i, w] + sum(m.run[i, w, o] for _, o in own(i, w)) <= m.published[w]
+        return m.get[i, w] <= runs_of(m, d, w, exclude=i, publishing_only=True)
+    m.adoption_source = pyo.Constraint(m.GET, rule=checked(rule))
     if d.timed:
         timed.add_timed_adoption_source(m, d)
 
@@ -164,13 +193,25 @@ def add_replicas(m, d: ModelData) -> None:
     """(5) runs of w >= replicas[w] * has[i,w], and >= replicas[w] when w is required.
 
     Ignored when sharing is 'none'. For replicas[w] = 1 the per-member rows are implied
-    by (1), (4) and the run itself, so they are only written for replicas >= 2.
+    by (1), (4) and the run itself, so they are only written for replicas >= 2; where it saves
+    nonzeros against one aggregate ``run_count[w]`` = sum_{j,o} run[j,w,o] (as for (4): the same
+    LP, members x workstreams nonzeros instead of members² x workstreams).
     """
     if not d.sharing:
         return
     keys = [(i, w) for i in d.members for w in d.workstreams if d.replicas[w] > 1]
+    runners = {w: len(d.runners(w)) for w in d.workstreams}
+    rows = {w: [i for i, v in keys if v == w] for w in d.workstreams}
+    counted = [w for w in d.workstreams if rows[w] and aggregated(
+        sum(runners[w] + len(d.options[i, w]) + 1 for i in rows[w]),
+        runners[w] + 1 + sum(len(d.options[i, w]) + 2 for i in rows[w]))]
+    m.run_count = pyo.Var(counted, domain=pyo.NonNegativeReals)
+    m.run_counts = pyo.Constraint(counted, rule=lambda m, w: m.run_count[w] == runs_of(m, d, w))
+
+    def count(w):
+        return m.run_count[w] if w in m.run_count else runs_of(m, d, w)
     m.replicas = pyo.Constraint(
-        keys, rule=checked(lambda m, i, w: runs_of(m, d, w) >= replicas(m, d, w) * has(m, d, i, w)))
+        keys, rule=checked(lambda m, i, w: count(w) >= replicas(m, d, w) * has(m, d, i, w)))
     m.required = pyo.Constraint(required(d), rule=checked(
         lambda m, w: runs_of(m, d, w) + slack(m, "runs_short", w) >= replicas(m, d, w)))
 

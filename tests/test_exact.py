@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import optimizer
+from optimizer import model
 from optimizer.allocation import allocate
 from optimizer.check import violations
 from optimizer.game import CoalitionGame
@@ -150,6 +151,22 @@ def test_every_design_matches_exhaustive_search(doc):
     assume(small_enough(doc))
     for design in ("consortium", "silo", "variant"):
         agree(doc, design)
+
+
+@pytest.mark.parametrize("form", ["always", "never"])
+@settings(max_examples=max(1, EXAMPLES // 2), deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(doc=instances())
+def test_aggregated_and_direct_rows_match_exhaustive_search(form, doc):
+    """Constraints 4 and 5 written against one aggregate per workstream, or directly (the model
+    picks whichever has fewer nonzeros): both forms agree with exhaustive search."""
+    assume(small_enough(doc))
+    before, model.AGGREGATES = model.AGGREGATES, form
+    try:
+        for design in ("consortium", "variant"):
+            agree(doc, design)
+    finally:
+        model.AGGREGATES = before
 
 
 @settings(max_examples=max(1, EXAMPLES // 2), deadline=None, derandomize=True,

@@ -186,7 +186,7 @@ def add_adoption_source(m, d: ModelData) -> None:
         return m.get[i, w] <= runs_of(m, d, w, exclude=i, publishing_only=True)
     m.adoption_source = pyo.Constraint(m.GET, rule=checked(rule))
     if d.timed:
-        timed.add_timed_adoption_source(m, d)
+        timed.add_timed_adoption_source(m, d, aggregated)
 
 
 def add_replicas(m, d: ModelData) -> None:

@@ -70,12 +70,34 @@ def add_timed_prerequisites(m, d: ModelData) -> None:
     m.prerequisites_in_time = pyo.Constraint(keys, rule=checked(rule))
 
 
-def add_timed_adoption_source(m, d: ModelData) -> None:
-    """(4t) sum_{a' <= a} get_at[i,w,a'] <= runs of w by publishing j != i ending by a - publish_lag."""
+def add_timed_adoption_source(m, d: ModelData, aggregated) -> None:
+    """(4t) sum_{a' <= a} get_at[i,w,a'] <= runs of w by publishing j != i ending by a - publish_lag.
+
+    As for (4), where it has fewer nonzeros (``aggregated(direct, aggregate)``) against one
+    aggregate per (w, a), ``published_by[w,a]`` = publishing runs of w ending by a - publish_lag,
+    with i's own publishing runs added to both sides: the same row, a smaller matrix."""
+    def ending_by(j, w, a):
+        return [m.run_at[j, w, o, s] for o in d.options[j, w] for s in d.starts(w) if d.end(w, s) + d.publish_lag <= a]
+
+    publishers = [j for j in d.members if d.publishes[j]]
+    keys = {(w, a) for _, w, a in m.GET_AT}
+    adopters = {k: [i for i, w, a in m.GET_AT if (w, a) == k] for k in keys}
+    sources = {k: sum(len(ending_by(j, *k)) for j in publishers) for k in keys}
+    own = {(i, w, a): len(ending_by(i, w, a)) if d.publishes[i] else 0 for i, w, a in m.GET_AT}
+    pooled = sorted((k for k in keys if aggregated(
+        sum(sources[k] - own[i, k[0], k[1]] for i in adopters[k]),
+        sources[k] + 1 + sum(own[i, k[0], k[1]] + 1 for i in adopters[k]))),
+        key=lambda k: (d.workstreams.index(k[0]), k[1]))
+    m.published_by = pyo.Var(pooled, domain=pyo.NonNegativeReals)
+    m.published_by_runs = pyo.Constraint(pooled, rule=lambda m, w, a: m.published_by[w, a] == sum(
+        x for j in publishers for x in ending_by(j, w, a)))
+
     def rule(m, i, w, a):
-        sources = [m.run_at[j, w, o, s] for j, o in d.runners(w, exclude=i, publishing_only=True)
-                   for s in d.starts(w) if d.end(w, s) + d.publish_lag <= a]
-        return sum(m.get_at[i, w, b] for b in d.ready_periods(w) if b <= a) <= sum(sources)
+        adopted = sum(m.get_at[i, w, b] for b in d.ready_periods(w) if b <= a)
+        if (w, a) in m.published_by:
+            mine = ending_by(i, w, a) if d.publishes[i] else []
+            return adopted + sum(mine) <= m.published_by[w, a]
+        return adopted <= sum(x for j in publishers if j != i for x in ending_by(j, w, a))
     m.adoption_source_in_time = pyo.Constraint(m.GET_AT, rule=checked(rule))
 
 

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 
 import optimizer
+from optimizer import model
 from optimizer.errors import InputError
 
 import reference_timed as rt
@@ -116,6 +117,22 @@ def test_every_timed_design_matches_exhaustive_search(doc):
     assume(small_enough(doc))
     for design in DESIGNS:
         describe(design, agree_timed(doc, design))
+
+
+@pytest.mark.parametrize("form", ["always", "never"])
+@settings(max_examples=max(1, EXAMPLES // 3), deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(doc=timed_instances())
+def test_aggregated_and_direct_timed_rows_match_exhaustive_search(form, doc):
+    """Constraints 4, 4t and 5 against aggregates, or written directly (the model picks whichever
+    has fewer nonzeros): both forms agree with exhaustive search on timed instances too."""
+    assume(small_enough(doc))
+    before, model.AGGREGATES = model.AGGREGATES, form
+    try:
+        for design in DESIGNS:
+            agree_timed(doc, design)
+    finally:
+        model.AGGREGATES = before
 
 
 def hand_worked() -> list[tuple[str, dict, str]]:

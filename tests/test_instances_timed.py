@@ -174,7 +174,7 @@ def test_flagship_timed_recipe_runs(flagship_timed):
                                              ("openweight-h800-lab", "2027-Q2", "2027-Q3")]
     extra = flagship_timed["rival-deadline"].total_compute - flagship_timed["consortium"].total_compute
     assert extra == pytest.approx(0.9 * 2451000 + 0.9 * 45000)
-    assert flagship_timed["consortium"].plan.model == {"variables": 1556, "constraints": 1916}
+    assert flagship_timed["consortium"].plan.model == {"variables": 1629, "constraints": 1989}
 
 
 def test_flagship_prerequisites_do_not_fit_four_quarters():

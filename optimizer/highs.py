@@ -183,6 +183,23 @@ class HighsSession:
     def nodes(self) -> int:
         return max(0, self.highs.getInfo().mip_node_count)
 
+    def refresh_rows(self, rows) -> None:
+        """Pass the current values of the mutable parameters in ``rows`` (Pyomo constraint data) to
+        HiGHS, and nothing else: Pyomo's ``update_parameters`` re-evaluates every mutable
+        parameter of the model, which in a sweep's model (every number a parameter) costs as much
+        as HiGHS itself, when between objective stages only a level row changed."""
+        opt = self.opt
+        helpers = getattr(opt, "_mutable_helpers", None)
+        if helpers is None:  # another Pyomo version: the general call is always right
+            opt.update_parameters()
+            return
+        opt._sol = None
+        if opt._last_results_object is not None:
+            opt._last_results_object.solution_loader.invalidate()
+        for row in rows:
+            for helper in helpers.get(row, ()):
+                helper.update()
+
     def forget(self) -> None:
         """Drop the previous basis and incumbent, so that a re-solve does not depend on which
         problems this session happened to solve before (ties would break differently)."""

@@ -83,8 +83,8 @@ def solve_stages(session: HighsSession, stages: int | None = None) -> Stages:
         if k:
             if order[k - 1] in m.objective_level_bound:
                 m.objective_level_bound[order[k - 1]] = level(values[order[k - 1]], order[k - 1])
+                session.refresh_rows([m.objective_level[order[k - 1]]])
             session.activate(name)
-            session.opt.update_parameters()
             # No warm start from the previous stage's plan: with HiGHS 1.16.0, setSolution() before
             # this re-solve gave a wrong objective value and plan (docs/model.md, "Objectives").
             res = session.solve(only_what_we_said=True)

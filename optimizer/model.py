@@ -74,7 +74,7 @@ class Numbers:
         Only changed entries are written; the keys come from a ModelData of the same
         structure, so Pyomo's per-item index and value checks are skipped (check=False).
         """
-        for name, values in coefficients(self.scale.apply(d)).items():
+        for name, values in coefficients(self.scale.apply(d).without_idle_runs()).items():
             current = self._current[name]
             changed = {k: v for k, v in values.items() if current[k] != v}
             if changed:
@@ -397,7 +397,7 @@ def build_model(d: ModelData, layer: Layer | None = None, mutable: bool = False)
     m.infeasible_rows = []
     m.variant = layer.name
     m.scale = Scale.of(d)
-    d = m.scale.apply(d)
+    d = m.scale.apply(d).without_idle_runs()
     m.num = Numbers(m, d, mutable, m.scale)
     add_variables(m, d)
     layer.declare(m, d)

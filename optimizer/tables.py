@@ -117,6 +117,30 @@ class ModelData:
         runnable = [w for w in self.workstreams if self.options[i, w]]
         return set(self.needs[i]) | self.prerequisite_closure(list(self.needs[i]) + runnable)
 
+    def without_idle_runs(self) -> "ModelData":
+        """Without sharing, the run options no optimal plan uses dropped (docs/model.md, "Reductions"):
+        what the model is built from; the contract's options (and the checker) stay in ``self``.
+
+        A member that shares nothing has no reason to run a workstream outside its needs and their
+        prerequisites: such a run adds compute (always > 0) and its cost to the plan and helps no
+        one, so dropping it keeps any plan feasible and lowers the first objective it adds to.
+        Kept where it adds to no objective of the list (then it is an equally good alternative,
+        which the uniqueness check must see). This keeps the silo of many members linear in size.
+        """
+        if self.sharing:
+            return self
+        options = dict(self.options)
+        for i in self.members:
+            wanted = set(self.needs[i]) | self.prerequisite_closure(self.needs[i])
+            for w in self.workstreams:
+                if w not in wanted and options[i, w] and self.run_costs_something(i, w):
+                    options[i, w] = []
+        return replace(self, options=options, hours={k: v for k, v in self.hours.items() if k[2] in options[k[:2]]})
+
+    def run_costs_something(self, i: str, w: str) -> bool:
+        """Does running w add to some objective of the list (time counts needs only)?"""
+        return "compute" in self.objective or ("money" in self.objective and self.cost[i, w] > 0)
+
     def adoption_costs_something(self, i: str, w: str) -> bool:
         """Does adopting w add to some objective of the list? (Then an adoption without a
         reason makes a plan strictly worse, not an equally good alternative.)"""

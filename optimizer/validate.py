@@ -14,6 +14,7 @@ from typing import Any, Iterable
 import pydantic
 
 from .errors import Problem
+from .formatting import noun
 from .schema import BUILTIN_DESIGNS, KNOWN_KEYS, UNION_TAGS, InstanceFile
 from .yamlsource import KeyPath, SourceMap, format_path
 
@@ -293,7 +294,7 @@ def horizon_problems(data: Any, source: SourceMap) -> list[Problem]:
         duration = spec.get("duration")
         if isinstance(duration, int) and not isinstance(duration, bool) and duration > last:
             out.append(source.problem(("workstreams", w, "duration"), f"duration {duration} is longer than the "
-                                      f"horizon ({last} period{'s' if last > 1 else ''})"))
+                                      f"horizon ({last} {noun(last, 'period')})"))
     for i, spec in _items(data.get("members")):
         needs = spec.get("needs") if isinstance(spec.get("needs"), list) else []
         for w, name in (spec.get("due") or {}).items() if isinstance(spec.get("due"), dict) else ():
@@ -304,8 +305,8 @@ def horizon_problems(data: Any, source: SourceMap) -> list[Problem]:
             out += unknown_period(("members", i, "due", w), name)
         budget = spec.get("budget")
         if isinstance(budget, list) and len(budget) != last:
-            out.append(source.problem(("members", i, "budget"), f"{len(budget)} budget amounts for {last} "
-                                      f"period{'s' if last > 1 else ''} (expected one per period)"))
+            out.append(source.problem(("members", i, "budget"), f"{len(budget)} budget {noun(len(budget), 'amount')} for "
+                                      f"{last} {noun(last, 'period')} (expected one per period)"))
     return out
 
 

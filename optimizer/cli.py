@@ -161,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check an instance file and summarise it")
     p.add_argument("file")
 
+    p = sub.add_parser("schema", help="print the instance format: a JSON Schema (for editors), or its reference page",
+                       description="Print the JSON Schema (draft 2020-12) of instance files, one JSON object, for "
+                                   "editors with the YAML language server; --markdown prints "
+                                   "docs/instance-format.md instead.")
+    p.add_argument("--markdown", action="store_true", help="print the reference page (docs/instance-format.md)")
+
     p = sub.add_parser("solve", help="solve one design of an instance")
     p.add_argument("file")
     p.add_argument("--design", default="consortium", help="design to solve (default: consortium)")
@@ -222,13 +228,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     inst = load_instance(args.file)
-    emit(f"valid: {inst.summary()}")
+    emit("\n".join([f"valid: {inst.summary()}"] + [w.labelled("note") for w in inst.warnings]))
     return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from . import instance_format
+    emit(instance_format.markdown().rstrip("\n") if args.markdown else json_text(instance_format.json_schema()))
+    return EXIT_OK
+
+
+def load(file: str):
+    """The instance a solving command reads, its warnings said on stderr (never on stdout: it may
+    carry the one JSON object)."""
+    inst = load_instance(file)
+    for w in inst.warnings:
+        print(w.labelled("warning"), file=sys.stderr)
+    return inst
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
     from .report import plan
-    inst = load_instance(args.file)
+    inst = load(args.file)
     out_dir = _out_dir(_report_wanted(args), "plan", inst.slug, args.design)
     result = solve(inst, args.design, options=solver_options(args))
     # The report first, then stdout: a Ctrl-C while writing leaves neither (exit 130).
@@ -285,7 +306,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .report import comparison
-    inst = load_instance(args.file)
+    inst = load(args.file)
     out_dir = _out_dir(_report_wanted(args), "comparison", inst.slug)  # refused before possibly long solves
     results = solve_designs(inst, args.designs, executor=Executor(workers=args.workers),
                             options=solver_options(args))
@@ -299,7 +320,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_allocate(args: argparse.Namespace) -> int:
     from .allocation import share_costs
-    inst = load_instance(args.file)
+    inst = load(args.file)
     inst.design(args.design)
     from .report.allocation import KIND, summary_text
     out_dir = _out_dir(_report_wanted(args), "allocation", inst.slug, args.design)
@@ -316,7 +337,7 @@ def cmd_allocate(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .sweep import sweep
-    inst = load_instance(args.file)
+    inst = load(args.file)
     out_dir = _out_dir(_report_wanted(args), "sweep", inst.slug)
     sw = sweep(inst, args.designs, samples=args.samples, seed=args.seed,
                executor=Executor(workers=args.workers, scheduler=args.scheduler), options=solver_options(args))
@@ -328,7 +349,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"sweep": cmd_sweep, "validate": cmd_validate, "solve": cmd_solve, "compare": cmd_compare, "report": cmd_report,
+COMMANDS = {"sweep": cmd_sweep, "validate": cmd_validate, "schema": cmd_schema, "solve": cmd_solve, "compare": cmd_compare, "report": cmd_report,
             "allocate": cmd_allocate}
 
 

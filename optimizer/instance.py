@@ -17,7 +17,7 @@ from .formatting import noun
 from .scaling import MAX_RANGE, range_problems
 from .schema import BUILTIN_DESIGNS, Design, InstanceFile
 from .tables import derive
-from .validate import deep_merge, did_you_mean, validate_document
+from .validate import deep_merge, did_you_mean, price_warnings, validate_document
 from .yamlsource import SourceMap, parse_yaml, read_text
 
 
@@ -27,12 +27,15 @@ class Instance:
 
     ``spec`` is the instance as written; ``variants[name]`` is the instance a design
     sees after its ``overrides`` were merged in (the same object when it has none).
+    ``warnings``: what looks wrong but is not an error (a price that looks like one per
+    accelerator-hour, :func:`optimizer.validate.price_warnings`), positioned like problems.
     """
 
     spec: InstanceFile
     source: str
     content_hash: str
     variants: dict[str, InstanceFile] = field(repr=False, default_factory=dict)
+    warnings: tuple[Problem, ...] = field(repr=False, default=())
 
     @property
     def name(self) -> str:
@@ -96,7 +99,8 @@ def _build(data: dict, source: SourceMap, origin: str, content_hash: str) -> Ins
         name: InstanceFile.model_validate(deep_merge(base, d.overrides))
         for name, d in spec.designs.items() if d.overrides
     }
-    inst = Instance(spec=spec, source=origin, content_hash=content_hash, variants=variants)
+    inst = Instance(spec=spec, source=origin, content_hash=content_hash, variants=variants,
+                    warnings=tuple(price_warnings(spec, source)))
     problems = magnitude_problems(inst, source)
     if problems:
         raise InputError(problems)

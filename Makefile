@@ -37,7 +37,7 @@ lock:
 	  --no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
 
 demo: $(STAMP)
-	$(BIN)/consortium solve $(FLAGSHIP) --out
+	$(BIN)/consortium solve $(FLAGSHIP) --report
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -54,12 +54,12 @@ check-exact: $(STAMP)
 # minute), and its uncertainty sweep: reports/<flagship-slug>-sweep/.
 reports: $(STAMP)
 	@for f in instances/*.yaml; do \
-	  rc=0; $(BIN)/consortium solve "$$f" --out || rc=$$?; \
+	  rc=0; $(BIN)/consortium solve "$$f" --report || rc=$$?; \
 	  case $$rc in 0|3|4) ;; *) echo "make reports: $$f failed (exit $$rc)" >&2; exit $$rc;; esac; \
 	done
-	$(BIN)/consortium compare $(FLAGSHIP) --out
-	$(BIN)/consortium allocate $(FLAGSHIP) --method shapley --method nucleolus --method least-core --method proportional --out
-	$(BIN)/consortium sweep $(FLAGSHIP) --samples 40 --seed 1 --out
+	$(BIN)/consortium compare $(FLAGSHIP) --report
+	$(BIN)/consortium allocate $(FLAGSHIP) --method shapley --method nucleolus --method least-core --method proportional --report
+	$(BIN)/consortium sweep $(FLAGSHIP) --samples 40 --seed 1 --report
 
 # Benchmarks print ratios against a baseline measured in the same run (benchmarks/README.md).
 bench: $(STAMP)

@@ -28,7 +28,7 @@ import numpy as np
 
 from .costsharing import Allocation, CostSharing, Objection, Share
 from .execution import Executor
-from .formatting import clean
+from .formatting import clean, noun
 from .game import CoalitionGame, all_masks, coalition_values, factorial_weights, members_of, popcount
 from .instance import Instance, load_instance
 from .scaling import power_of_two_unit
@@ -229,7 +229,7 @@ def _allocate_one(game: CoalitionGame, inst: Instance, design: str, method: str,
     elif method == "shapley":
         x, std_error = _shapley_monte_carlo(game, inst, design, samples, seed, executor)
         values = dict(game.cache)
-        notes.append(f"Monte Carlo over {samples} member orders (seed {seed}); "
+        notes.append(f"Monte Carlo over {samples} member {noun(samples, 'order')} (seed {seed}); "
                      f"95% interval = allocated ± {CONFIDENCE_Z} x std_error")
     elif method == "least-core":
         x, eps, used = least_core(values, n)

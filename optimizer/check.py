@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from .formatting import noun
 from .tables import ModelData
 
 TOLERANCE = 1e-6
@@ -60,7 +61,7 @@ def untimed_violations(d: ModelData, runs, gets, pay: dict | None) -> list[str]:
         for w in d.workstreams:
             wanted = d.replicas[w] if d.required[w] or any(has[i, w] for i in d.members) else 0
             if runs_of[w] < wanted:
-                out.append(f"(5) {w} runs {runs_of[w]} time(s), {wanted} wanted (replicas)")
+                out.append(f"(5) {w} runs {runs_of[w]} {noun(runs_of[w], 'time')}, {wanted} wanted (replicas)")
     adoption = {i: [d.adoption[w] * d.cost[i, w] for j, w in gets if j == i] for i in d.members}
     if d.timed and (d.period_budget and d.pooled):
         return out  # pay is per period: timed_violations checks it

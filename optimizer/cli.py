@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import math
@@ -18,7 +19,7 @@ from typing import Sequence
 
 from . import __version__, interrupt
 from .api import comparison_of, solve, solve_designs
-from .execution import Executor, default_workers, scheduler_address
+from .execution import DEFAULT_SWEEP_SAMPLES, Executor, default_workers, scheduler_address
 from .formatting import num, text_table
 from .errors import InputError, LimitReached, UsageError
 from .instance import load_instance
@@ -83,6 +84,42 @@ def _shapley_samples(text: str) -> int:
     return _whole(text, 1, MAX_SHAPLEY_SAMPLES)
 
 
+REPORT_HELP = ("also write a report to the default directory, {default}; "
+               "--out DIR writes it to DIR instead")
+
+
+def _report_dir(text: str, command: str = "") -> str:
+    """An --out value: a directory to write a report to. A name that is an existing file, or that
+    ends like an instance or result file, is refused here, before anything else is read: it is
+    almost always the FILE argument swallowed (`solve --out x.yaml` meaning `solve x.yaml --report`)."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a directory, got an empty name")
+    is_file = os.path.lexists(text) and not os.path.isdir(text)
+    if is_file or Path(text).suffix.lower() in (".yaml", ".yml", ".json"):
+        hint = (f"; to write the report to the default directory use --report (`consortium {command} {text} "
+                "--report`), to write it elsewhere --out DIR") if command else ""
+        raise argparse.ArgumentTypeError(f"expected a report directory, got {'the file' if is_file else 'a file name'} "
+                                         f"{text!r}{hint}")
+    return text
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a hint where its own message leaves a user guessing."""
+
+    def error(self, message: str):
+        if message == "argument --out: expected one argument" and self.prog != "consortium report":
+            message += " (a directory; --report writes to the default one)"
+        super().error(message)
+
+
+def _add_report_options(p: argparse.ArgumentParser, default: str) -> None:
+    """--report (the default directory) and --out DIR (a directory of one's own): both mean
+    "also write a report"; only --out takes a value, so it can never swallow FILE."""
+    p.add_argument("--report", action="store_true", help=REPORT_HELP.format(default=default))
+    p.add_argument("--out", type=functools.partial(_report_dir, command=p.prog.split()[-1]), default=None, metavar="DIR",
+                   help="also write a report, to DIR (created, or replaced if it is a report of the same kind)")
+
+
 def _scheduler(text: str) -> str:
     try:
         return scheduler_address(text)
@@ -115,7 +152,7 @@ def solver_options(args: argparse.Namespace) -> SolverOptions:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="consortium",
         description="Plan who runs which shared R&D workstream, on what hardware, and who adopts it.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -124,13 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check an instance file and summarise it")
     p.add_argument("file")
 
+    p = sub.add_parser("schema", help="print the instance format: a JSON Schema (for editors), or its reference page",
+                       description="Print the JSON Schema (draft 2020-12) of instance files, one JSON object, for "
+                                   "editors with the YAML language server; --markdown prints "
+                                   "docs/instance-format.md instead.")
+    p.add_argument("--markdown", action="store_true", help="print the reference page (docs/instance-format.md)")
+
     p = sub.add_parser("solve", help="solve one design of an instance")
     p.add_argument("file")
     p.add_argument("--design", default="consortium", help="design to solve (default: consortium)")
     p.add_argument("--json", action="store_true", help="print the result object as JSON")
-    p.add_argument("--out", nargs="?", const="", default=None, metavar="DIR",
-                   help="also write a report directory (default DIR: reports/<instance-slug>/, "
-                        "reports/<instance-slug>-<design>/ for other designs); put it after FILE")
+    _add_report_options(p, "reports/<instance-slug>/ (reports/<instance-slug>-<design>/ for other designs)")
     _add_solver_options(p)
 
     p = sub.add_parser("compare", help="solve several designs and compare them side by side")
@@ -138,9 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--design", action="append", dest="designs", metavar="NAME",
                    help="design to include (repeatable; default: all, silo included)")
     p.add_argument("--json", action="store_true", help="print a list of row objects as JSON")
-    p.add_argument("--out", nargs="?", const="", default=None, metavar="DIR",
-                   help="also write a comparison report directory (default DIR: "
-                        "reports/<instance-slug>-compare/); put it after FILE")
+    _add_report_options(p, "reports/<instance-slug>-compare/")
     p.add_argument("--workers", type=_workers, default=None,
                    help=f"parallel solves (default: all cores, here {default_workers()})")
     _add_solver_options(p)
@@ -160,8 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_workers, default=None,
                    help=f"parallel coalition solves (default: all cores, here {default_workers()})")
     p.add_argument("--json", action="store_true", help="print the allocation object(s) as JSON")
-    p.add_argument("--out", nargs="?", const="", default=None, metavar="DIR",
-                   help="also write an allocation report (default DIR: reports/<instance-slug>-allocation/)")
+    _add_report_options(p, "reports/<instance-slug>-allocation/ (reports/<instance-slug>-<design>-allocation/ "
+                           "for other designs)")
     _add_solver_options(p, unique=False, threads=ONE_THREAD_EACH,
                         gap="; for the design's own plan: coalition values are always solved to gap 0")
 
@@ -169,35 +208,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--design", action="append", dest="designs", metavar="NAME",
                    help="design to include (repeatable; default: all, silo included)")
-    p.add_argument("--samples", type=_sweep_samples, default=100,
-                   help=f"Latin-hypercube samples (default 100, at most {MAX_SWEEP_SAMPLES:,})")
+    p.add_argument("--samples", type=_sweep_samples, default=DEFAULT_SWEEP_SAMPLES,
+                   help=f"Latin-hypercube samples (default {DEFAULT_SWEEP_SAMPLES}, at most {MAX_SWEEP_SAMPLES:,})")
     p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     p.add_argument("--workers", type=_workers, default=None,
                    help=f"local worker processes (default: all cores, here {default_workers()})")
     p.add_argument("--scheduler", metavar="ADDRESS", type=_scheduler,
                    help="run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--json", action="store_true", help="print the summaries as JSON")
-    p.add_argument("--out", nargs="?", const="", default=None, metavar="DIR",
-                   help="also write a sweep report (default DIR: reports/<instance-slug>-sweep/)")
+    _add_report_options(p, "reports/<instance-slug>-sweep/")
     _add_solver_options(p, unique=False, threads=ONE_THREAD_EACH)
 
     p = sub.add_parser("report", help="re-render a report directory from a result JSON, without solving")
     p.add_argument("result", metavar="RESULT_JSON", help="output of `solve --json`, or a report's result.json")
-    p.add_argument("--out", metavar="DIR", default=None,
+    p.add_argument("--out", metavar="DIR", default=None, type=_report_dir,
                    help="report directory (default: reports/<instance-slug>[-<design>]/)")
     return parser
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     inst = load_instance(args.file)
-    emit(f"valid: {inst.summary()}")
+    emit("\n".join([f"valid: {inst.summary()}"] + [w.labelled("note") for w in inst.warnings]))
     return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from . import instance_format
+    emit(instance_format.markdown().rstrip("\n") if args.markdown else json_text(instance_format.json_schema()))
+    return EXIT_OK
+
+
+def load(file: str):
+    """The instance a solving command reads, its warnings said on stderr (never on stdout: it may
+    carry the one JSON object)."""
+    inst = load_instance(file)
+    for w in inst.warnings:
+        print(w.labelled("warning"), file=sys.stderr)
+    return inst
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
     from .report import plan
-    inst = load_instance(args.file)
-    out_dir = _out_dir(args.out, "plan", inst.slug, args.design)
+    inst = load(args.file)
+    out_dir = _out_dir(_report_wanted(args), "plan", inst.slug, args.design)
     result = solve(inst, args.design, options=solver_options(args))
     # The report first, then stdout: a Ctrl-C while writing leaves neither (exit 130).
     written = plan.KIND.write(result.plan, out_dir) if out_dir is not None else None
@@ -207,9 +260,17 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return STATUS_EXIT[result.status]
 
 
+def _report_wanted(args: argparse.Namespace) -> str | None:
+    """Where a command's report goes: None (no report), "" (--report: the default directory) or
+    the --out DIR given (which wins over --report when both are)."""
+    if args.out is not None:
+        return args.out
+    return "" if args.report else None
+
+
 def _out_dir(out: str | None, kind: str, *default_args: str) -> Path | None:
-    """None when `--out` was not given; else the directory it names (or the default one for
-    ``kind``), checked before any solving so a refusal costs nothing."""
+    """None when no report was asked for; else the directory ``out`` names (or, for "", the
+    default one for ``kind``), checked before any solving so a refusal costs nothing."""
     if out is None:
         return None
     from . import report  # matplotlib is imported only when a report is asked for
@@ -245,8 +306,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .report import comparison
-    inst = load_instance(args.file)
-    out_dir = _out_dir(args.out, "comparison", inst.slug)  # refused before possibly long solves
+    inst = load(args.file)
+    out_dir = _out_dir(_report_wanted(args), "comparison", inst.slug)  # refused before possibly long solves
     results = solve_designs(inst, args.designs, executor=Executor(workers=args.workers),
                             options=solver_options(args))
     compared = comparison_of(inst, results)
@@ -259,10 +320,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_allocate(args: argparse.Namespace) -> int:
     from .allocation import share_costs
-    inst = load_instance(args.file)
+    inst = load(args.file)
     inst.design(args.design)
     from .report.allocation import KIND, summary_text
-    out_dir = _out_dir(args.out, "allocation", inst.slug, args.design)
+    out_dir = _out_dir(_report_wanted(args), "allocation", inst.slug, args.design)
     sharing = share_costs(inst, args.methods or ["shapley"], args.design, samples=args.samples, seed=args.seed,
                           unmet_penalty=args.unmet_penalty, executor=Executor(workers=args.workers),
                           options=solver_options(args))
@@ -276,8 +337,8 @@ def cmd_allocate(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .sweep import sweep
-    inst = load_instance(args.file)
-    out_dir = _out_dir(args.out, "sweep", inst.slug)
+    inst = load(args.file)
+    out_dir = _out_dir(_report_wanted(args), "sweep", inst.slug)
     sw = sweep(inst, args.designs, samples=args.samples, seed=args.seed,
                executor=Executor(workers=args.workers, scheduler=args.scheduler), options=solver_options(args))
     from .report.sweep import KIND, summary_text
@@ -288,7 +349,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"sweep": cmd_sweep, "validate": cmd_validate, "solve": cmd_solve, "compare": cmd_compare, "report": cmd_report,
+COMMANDS = {"sweep": cmd_sweep, "validate": cmd_validate, "schema": cmd_schema, "solve": cmd_solve, "compare": cmd_compare, "report": cmd_report,
             "allocate": cmd_allocate}
 
 
@@ -357,7 +418,10 @@ def results_only_on_stdout():
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # argparse: a usage error (it printed why) is 2, --help/--version 0
+            return exc.code if isinstance(exc.code, int) else EXIT_INPUT if exc.code else EXIT_OK
         with results_only_on_stdout():
             return _run(args)
     except KeyboardInterrupt:  # outside a command (parsing options, restoring stdout): nothing done

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 
 import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also load every plugin (~0.25 s)
 
+from .formatting import noun
 from .model import Layer, required, total_compute
 from .schema import InstanceFile
 from .tables import ModelData
@@ -93,7 +94,7 @@ def presolve_findings(spec: InstanceFile, d: ModelData) -> list[Finding]:
         elif d.sharing and w in wanted and len(runners[w]) < d.replicas[w]:
             out.append(Finding(
                 "replicas", f"{w} asks for {d.replicas[w]} independent runs but only {len(runners[w])} "
-                f"member(s) can run it ({', '.join(runners[w])})", workstream=w, resource="runs",
+                f"{noun(len(runners[w]), 'member')} can run it ({', '.join(runners[w])})", workstream=w, resource="runs",
                 amount=d.replicas[w] - len(runners[w]), unit="runs"))
     for i in d.members:
         least = 0.0
@@ -242,6 +243,6 @@ def elastic_findings(spec: InstanceFile, d: ModelData, slacks: dict[str, dict]) 
         out.append(Finding("unmet_need", f"{i}'s need {w} cannot be met within any budget or fleet "
                            "change this diagnosis considers", member=i, workstream=w))
     for w, short in sorted(slacks.get("runs_short", {}).items()):
-        out.append(Finding("required_runs", f"required workstream {w} is {round(short)} run(s) short",
+        out.append(Finding("required_runs", f"required workstream {w} is {round(short)} {noun(round(short), 'run')} short",
                            workstream=w, resource="runs", amount=round(short), unit="runs"))
     return out

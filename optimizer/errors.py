@@ -15,8 +15,12 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return self.labelled("")
+
+    def labelled(self, label: str) -> str:
+        """``file:line:column: [label: ]path: message``, e.g. with label "warning" for a warning."""
+        parts = [f"{self.file}:{self.line}:{self.column}", label, self.path, self.message]
+        return ": ".join(p for p in parts if p)
 
 
 class InputError(Exception):

@@ -24,6 +24,11 @@ from typing import Any, Callable, Iterable, Sequence
 
 from tqdm import tqdm
 
+# Samples of a sweep unless told otherwise: the one default of `optimizer.sweep.sweep`,
+# `consortium sweep --samples` and `make reports` (kept here, where the command line can read it
+# without importing scipy).
+DEFAULT_SWEEP_SAMPLES = 40
+
 
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))

@@ -13,6 +13,12 @@ def num(x: float | None, unit: str = "") -> str:
     return f"{text} {unit}".rstrip()
 
 
+def noun(n: int, singular: str, plural: str | None = None) -> str:
+    """The word for ``n`` things, for counts printed to people: noun(1, "workstream") ->
+    'workstream', noun(2, "workstream") -> 'workstreams'; ``plural`` for irregular words."""
+    return singular if n == 1 else (plural or singular + "s")
+
+
 SIGNIFICANT = 12  # digits kept of every reported figure: above solver and summation noise (1e-15)
 
 

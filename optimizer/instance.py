@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, UsageError
+from .formatting import noun
 from .scaling import MAX_RANGE, range_problems
 from .schema import BUILTIN_DESIGNS, Design, InstanceFile
 from .tables import derive
-from .validate import deep_merge, did_you_mean, validate_document
+from .validate import deep_merge, did_you_mean, price_warnings, validate_document
 from .yamlsource import SourceMap, parse_yaml, read_text
 
 
@@ -26,12 +27,15 @@ class Instance:
 
     ``spec`` is the instance as written; ``variants[name]`` is the instance a design
     sees after its ``overrides`` were merged in (the same object when it has none).
+    ``warnings``: what looks wrong but is not an error (a price that looks like one per
+    accelerator-hour, :func:`optimizer.validate.price_warnings`), positioned like problems.
     """
 
     spec: InstanceFile
     source: str
     content_hash: str
     variants: dict[str, InstanceFile] = field(repr=False, default_factory=dict)
+    warnings: tuple[Problem, ...] = field(repr=False, default=())
 
     @property
     def name(self) -> str:
@@ -52,16 +56,25 @@ class Instance:
         if name in BUILTIN_DESIGNS:
             return self.spec, BUILTIN_DESIGNS[name]
         if name not in self.spec.designs:
-            raise InputError(f"unknown design {name!r}{did_you_mean(name, self.design_names)}")
+            raise UsageError(self.unknown_design(name))
         return self.variants.get(name, self.spec), self.spec.designs[name]
+
+    def unknown_design(self, name: str) -> str:
+        """What to tell someone who asked for a design this instance does not have: its file (no
+        line: the name came from the command line or a call), a near miss, and every design."""
+        hint = did_you_mean(name, self.design_names)
+        hint = hint if hint.startswith(" (did you mean") else ""
+        where = "" if self.source in ("<mapping>", "<string>") else f"{self.source}: "
+        return f"{where}unknown design {name!r}{hint}; its designs are: {', '.join(self.design_names)}"
 
     def summary(self) -> str:
         s = self.spec
         fleets = sum(1 for m in s.members.values() if m.fleet is not None)
         needs = sum(len(m.needs) for m in s.members.values())
-        return (f"{s.name}: {len(s.members)} members ({fleets} with fleets, "
-                f"{len(s.members) - fleets} renting), {len(s.workstreams)} workstreams, "
-                f"{len(s.accelerators)} accelerator types, {needs} needs, "
+        n, w, h = len(s.members), len(s.workstreams), len(s.accelerators)
+        return (f"{s.name}: {n} {noun(n, 'member')} ({fleets} with {noun(fleets, 'a fleet', 'fleets')}, "
+                f"{n - fleets} renting), {w} {noun(w, 'workstream')}, "
+                f"{h} accelerator {noun(h, 'type')}, {needs} {noun(needs, 'need')}, "
                 f"designs: {', '.join(self.design_names)}")
 
 
@@ -86,7 +99,8 @@ def _build(data: dict, source: SourceMap, origin: str, content_hash: str) -> Ins
         name: InstanceFile.model_validate(deep_merge(base, d.overrides))
         for name, d in spec.designs.items() if d.overrides
     }
-    inst = Instance(spec=spec, source=origin, content_hash=content_hash, variants=variants)
+    inst = Instance(spec=spec, source=origin, content_hash=content_hash, variants=variants,
+                    warnings=tuple(price_warnings(spec, source)))
     problems = magnitude_problems(inst, source)
     if problems:
         raise InputError(problems)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.stats import spearmanr
 
 from .check import violations
-from .execution import Executor, chunks
+from .execution import DEFAULT_SWEEP_SAMPLES, Executor, chunks
 from .formatting import clean
 from .instance import Instance, load_instance
 from .records import Count, Number, Text
@@ -317,7 +317,7 @@ def _run_counts(rows: list[dict]) -> pd.DataFrame:
                          for (d, i, w), c in sorted(counts.items())], columns=RUN_COUNT_COLUMNS)
 
 
-def sweep(instance, designs: list[str] | None = None, *, samples: int = 100, seed: int = 0,
+def sweep(instance, designs: list[str] | None = None, *, samples: int = DEFAULT_SWEEP_SAMPLES, seed: int = 0,
           executor: Executor | None = None, options: SolverOptions | None = None,
           chunk_size: int | None = None) -> Sweep:
     """Solve ``designs`` (default: all) at ``samples`` Latin-hypercube points of the uncertainty.

@@ -9,11 +9,13 @@ from __future__ import annotations
 import copy
 import difflib
 import graphlib
+import statistics
 from typing import Any, Iterable
 
 import pydantic
 
 from .errors import Problem
+from .formatting import noun
 from .schema import BUILTIN_DESIGNS, KNOWN_KEYS, UNION_TAGS, InstanceFile
 from .yamlsource import KeyPath, SourceMap, format_path
 
@@ -293,7 +295,7 @@ def horizon_problems(data: Any, source: SourceMap) -> list[Problem]:
         duration = spec.get("duration")
         if isinstance(duration, int) and not isinstance(duration, bool) and duration > last:
             out.append(source.problem(("workstreams", w, "duration"), f"duration {duration} is longer than the "
-                                      f"horizon ({last} period{'s' if last > 1 else ''})"))
+                                      f"horizon ({last} {noun(last, 'period')})"))
     for i, spec in _items(data.get("members")):
         needs = spec.get("needs") if isinstance(spec.get("needs"), list) else []
         for w, name in (spec.get("due") or {}).items() if isinstance(spec.get("due"), dict) else ():
@@ -304,8 +306,44 @@ def horizon_problems(data: Any, source: SourceMap) -> list[Problem]:
             out += unknown_period(("members", i, "due", w), name)
         budget = spec.get("budget")
         if isinstance(budget, list) and len(budget) != last:
-            out.append(source.problem(("members", i, "budget"), f"{len(budget)} budget amounts for {last} "
-                                      f"period{'s' if last > 1 else ''} (expected one per period)"))
+            out.append(source.problem(("members", i, "budget"), f"{len(budget)} budget {noun(len(budget), 'amount')} for "
+                                      f"{last} {noun(last, 'period')} (expected one per period)"))
+    return out
+
+
+SLOW_THROUGHPUT = 0.5  # below it, a price per accelerator-hour typed as per compute unit is >= 2x too low
+PRICE_BAND = 0.2  # "close to the reference price": within 20% of it
+
+
+def price_warnings(spec: InstanceFile, source: SourceMap) -> list[Problem]:
+    """Prices that look like a price per accelerator-hour where the contract wants one per compute
+    unit (docs/instance-format.md, "Prices"): a member owning only accelerators slower than
+    SLOW_THROUGHPUT whose price is within PRICE_BAND of what the members on fast hardware (or
+    renting) pay per compute unit, their median (``defaults.price`` if there are none). A price
+    per compute unit on slow hardware is normally well above that; the per-accelerator-hour
+    figure typed in its place is about equal to it. Warnings, not errors: nothing is refused."""
+    speed = {h: a.throughput for h, a in spec.accelerators.items()}
+    price = {i: spec.defaults.price if m.price is None else m.price for i, m in spec.members.items()}
+    owned = {i: [h for h, n in (m.fleet or {}).items() if n > 0 and h in speed] for i, m in spec.members.items()}
+    slow = {i: hs for i, hs in owned.items() if hs and max(speed[h] for h in hs) < SLOW_THROUGHPUT}
+    fast = [price[i] for i, m in spec.members.items() if m.fleet is None or (owned[i] and i not in slow)]
+    reference = statistics.median(fast) if fast else spec.defaults.price
+    basis = (f"{reference:g}, the median price of the members on faster accelerators or renting" if fast
+             else f"defaults.price ({reference:g})")
+    out = []
+    for i, types in slow.items():
+        p, top = price[i], max(speed[h] for h in types)
+        if reference <= 0 or abs(p - reference) > PRICE_BAND * reference:
+            continue
+        money, own = spec.units.money, spec.members[i].price is not None
+        what = (f"price {p:g} {money} per compute unit looks" if own else
+                f"no price, so defaults.price {p:g} {money} per compute unit applies, which looks")
+        out.append(source.problem(
+            ("members", i, "price") if own else ("members", i),
+            f"{what} like a price per accelerator-hour: {i} owns only {' and '.join(types)} (throughput "
+            f"{top:g}) and {p:g} is within {PRICE_BAND:.0%} of {basis}. A price per accelerator-hour P is "
+            f"P / {top:g} per compute unit ({p:g} {money} per accelerator-hour = {p / top:.3g} per compute unit); "
+            f"ignore this if {p:g} per compute unit is meant", key=not own))
     return out
 
 
@@ -384,4 +422,4 @@ def validate_document(data: Any, source: SourceMap) -> list[Problem]:
     return source.problems + problems
 
 
-__all__ = ["validate_document", "deep_merge", "did_you_mean", "format_path"]
+__all__ = ["validate_document", "deep_merge", "did_you_mean", "format_path", "price_warnings"]

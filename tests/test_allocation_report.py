@@ -285,7 +285,7 @@ def test_cli_allocate_out(tmp_path, monkeypatch, capsys):
     inst.write_text(yaml.safe_dump(THREE))
     monkeypatch.chdir(tmp_path)
     assert main(["allocate", str(inst), "--method", "shapley", "--method", "nucleolus", "--workers", "1",
-                 "--out"]) == 0
+                 "--report"]) == 0
     assert "report written to reports/three-allocation/" in capsys.readouterr().out
     out = tmp_path / "reports" / "three-allocation"
     assert set(files(out)) == set(KIND.files) | {MARKER}

@@ -35,11 +35,11 @@ def test_each_row_is_named():
     broken = violations(d, [("a", "y", "H100"), ("a", "x", "H100")], [("b", "x"), ("a", "x")])
     assert "(1) a has x 2 times (runs and adopts at most once in all)" in broken
     assert "(4) a adopts x but no other publishing member runs it" in broken
-    assert "(5) x runs 1 time(s), 2 wanted (replicas)" in broken
+    assert "(5) x runs 1 time, 2 wanted (replicas)" in broken
     assert "(7) a's H100 fleet is used 80 of 40 hours" in broken
     assert set(violations(d, [("b", "x", "rented")], [])) == {
         "(2) a needs y but neither runs nor adopts it", "(6) b spends 50 of its budget 5",
-        "(5) x runs 1 time(s), 2 wanted (replicas)"}
+        "(5) x runs 1 time, 2 wanted (replicas)"}
 
 
 def test_a_plan_that_fits_passes():

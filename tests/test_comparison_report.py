@@ -180,7 +180,7 @@ def test_cli_compare_out(tmp_path, monkeypatch, capsys):
     inst = tmp_path / "three.yaml"
     inst.write_text(yaml.safe_dump(THREE))
     monkeypatch.chdir(tmp_path)
-    assert main(["compare", str(inst), "--out", "--workers", "1"]) == 0
+    assert main(["compare", str(inst), "--report", "--workers", "1"]) == 0
     out = tmp_path / default_comparison_dir("three")
     assert out == tmp_path / "reports" / "three-compare"
     assert f"comparison report written to {default_comparison_dir('three')}/" in capsys.readouterr().out

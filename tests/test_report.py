@@ -188,9 +188,9 @@ def test_cli_default_out_dir(tmp_path, monkeypatch, capsys):
     inst = tmp_path / "two.yaml"
     inst.write_text(yaml.safe_dump(TWO_LABS))
     monkeypatch.chdir(tmp_path)
-    assert main(["solve", str(inst), "--out"]) == 0
+    assert main(["solve", str(inst), "--report"]) == 0
     assert (tmp_path / "reports" / "two" / "report.html").is_file()  # named after the file
-    assert main(["solve", str(inst), "--design", "silo", "--out"]) == 0
+    assert main(["solve", str(inst), "--design", "silo", "--report"]) == 0
     assert (tmp_path / "reports" / "two-silo" / "report.md").is_file()
 
 

@@ -76,7 +76,7 @@ def test_summary_text_says_the_known_answer():
     """Savings are 90 m (see above): the text shows their mean and the one input behind them."""
     sw = sweep(TWO_LABS, ["consortium", "silo"], samples=40, seed=3)
     lines = summary_text(sw).splitlines()
-    assert lines[0] == "two labs: 40 samples (seed 3) x 2 designs, 1 uncertain inputs"
+    assert lines[0] == "two labs: 40 samples (seed 3) x 2 designs, 1 uncertain input"
     consortium = next(line.split() for line in lines if line.startswith("consortium "))
     assert consortium[:3] == ["consortium", "0%", num(90 * sw.inputs["compute:x"].mean())]
     assert consortium[-2:] == ["100%", "0"]            # the base plan always fits, regret 0

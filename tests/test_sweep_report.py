@@ -269,7 +269,7 @@ def test_cli_sweep_out(tmp_path, monkeypatch, capsys):
     inst = tmp_path / "two.yaml"
     inst.write_text(yaml.safe_dump(TWO))
     monkeypatch.chdir(tmp_path)
-    assert main(["sweep", str(inst), "--samples", "6", "--seed", "1", "--workers", "1", "--out"]) == 0
+    assert main(["sweep", str(inst), "--samples", "6", "--seed", "1", "--workers", "1", "--report"]) == 0
     out = tmp_path / KIND.default_dir("two")
     assert f"report written to {KIND.default_dir('two')}/" in capsys.readouterr().out
     assert set(files(out)) == set(KIND.files) | {MARKER}

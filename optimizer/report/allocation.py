@@ -11,7 +11,7 @@ Rendering is a pure function of the study, so the same allocations give byte-ide
 from __future__ import annotations
 
 from ..costsharing import Allocation, CostSharing
-from ..formatting import num, text_table
+from ..formatting import noun, num, text_table
 from ..instance import slugify
 from . import csvs
 from .charts import Z, standalone_vs_allocated_chart
@@ -147,7 +147,7 @@ def _notes(sharing: CostSharing) -> Bullets:
     for a in allocations:
         items += [[Mark(a.method, "strong"), f": {n}"] for n in a.notes if n not in common]
     if sharing.coalitions_solved:
-        items.append(f"{sharing.coalitions_solved:,} coalitions solved (c(S) for every S other than the empty one "
+        items.append(f"{sharing.coalitions_solved:,} {noun(sharing.coalitions_solved, 'coalition')} solved (c(S) for every S other than the empty one "
                      "that a method or the core check needed), shared by all methods.")
     return Bullets(items)
 
@@ -155,7 +155,7 @@ def _notes(sharing: CostSharing) -> Bullets:
 def build(sharing: CostSharing) -> list[Block]:
     cu = compute_unit(sharing.units)
     blocks: list[Block] = [
-        Title(sharing.instance, f"Cost sharing · design {sharing.design} · {len(sharing.members)} members"),
+        Title(sharing.instance, f"Cost sharing · design {sharing.design} · {len(sharing.members)} {noun(len(sharing.members), 'member')}"),
         _status(sharing),
         Heading("Headline", "headline"),
         _headline(sharing, cu),

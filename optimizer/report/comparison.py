@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..comparison import ROW_COLUMNS, Comparison, ComparisonRow
 from ..errors import UsageError
-from ..formatting import num, text_table
+from ..formatting import noun, num, text_table
 from ..instance import slugify
 from ..results import BINDING, PLAN_WORDS, Plan
 from ..safeio import MARKER, marker_bytes
@@ -92,7 +92,7 @@ def _status(rows: list[ComparisonRow]) -> Status:
     n = len(rows)
     by = {s: [r.design for r in rows if r.status == s] for s in SolveStatus}
     if len(by["optimal"]) == n:
-        return Status("ok", "ALL OPTIMAL", f"All {n} designs solved to proven optimality.")
+        return Status("ok", "ALL OPTIMAL", f"All {n} {noun(n, 'design')} solved to proven optimality." if n > 1 else "The design solved to proven optimality.")
     text = sentence([("optimality not proven for {} (see the MIP gap)", by["feasible"]),
                      ("no plan meets every need within the limits for {}", by["infeasible"]),
                      ("no plan found within the solver's limits for {}", by["no_solution"])])
@@ -207,7 +207,7 @@ def _assumptions(plans: list[Plan]) -> list[tuple[str, Cell]]:
 
 def blocks(c: Comparison, dirs: dict[str, str]) -> list[Block]:
     p = c.plans[0]
-    return [Title(p.instance, f"Design comparison · {len(c.rows)} designs"), _status(c.rows),
+    return [Title(p.instance, f"Design comparison · {len(c.rows)} {noun(len(c.rows), 'design')}"), _status(c.rows),
             Heading("Headline", "headline"), _headline(c.rows, p.compute_unit), Heading("Compute by design", "compute"),
             Chart(CHART, "R&D compute by design against each design's silo",
                   "Per design, the grey bar is its silo (its members each alone); the coloured bar its plan: first "
@@ -251,7 +251,7 @@ def summary_text(c: Comparison) -> str:
         rows.append([r.design, r.status, num(r.total_compute), num(r.total_money), num(r.duplicated_compute),
                      num(r.adoption_compute), num(r.savings) + share, f"{r.members_met}/{r.members_total}", util,
                      PLAN_WORDS[r.unique], f"{c.solve_seconds.get(r.design, 0.0):.2f}s"])
-    return "\n".join([f"{c.instance}: {len(c.rows)} designs"] + text_table(rows, left=2))
+    return "\n".join([f"{c.instance}: {len(c.rows)} {noun(len(c.rows), 'design')}"] + text_table(rows, left=2))
 
 
 KIND = ReportKind("comparison report", COMPARISON_FILES, render, suffix="-compare",

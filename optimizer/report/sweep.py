@@ -21,7 +21,7 @@ import io
 import pandas as pd
 
 from ..errors import UsageError
-from ..formatting import num, text_table
+from ..formatting import noun, num, text_table
 from ..sweep import Sweep, records
 from . import csvs
 from .charts import TOP_INPUTS, histograms_chart, sensitivity_chart
@@ -256,7 +256,8 @@ def build(sw: Sweep, summary: list[dict]) -> list[Block]:
     """The page's blocks; ``summary``: ``sw.summary`` as records."""
     cu, n = compute_unit(sw.units), sw.samples
     return [
-        Title(sw.instance, f"Uncertainty sweep · {n:,} samples · seed {sw.seed} · {len(sw.designs)} designs"),
+        Title(sw.instance, f"Uncertainty sweep · {n:,} {noun(n, 'sample')} · seed {sw.seed} · "
+              f"{len(sw.designs)} {noun(len(sw.designs), 'design')}"),
         _status(summary), Heading("Headline", "headline"), _headline(sw, summary),
         Heading("Savings per design", "savings"),
         Chart(HISTOGRAMS, "Histograms of savings across samples, one per design",
@@ -306,8 +307,9 @@ def summary_text(sw: Sweep) -> str:
     rows = [head] + [[r.design, f"{r.infeasible_share:.0%}", num(r.savings_mean), num(r.savings_p5),
                       num(r.savings_p50), num(r.savings_p95), f"{r.base_plan_feasible_share:.0%}",
                       num(r.base_plan_regret_mean)] for r in sw.summary.itertuples(index=False)]
-    lines = [f"{sw.instance}: {sw.samples} samples (seed {sw.seed}) x {len(sw.designs)} designs, "
-             f"{sw.inputs.shape[1]} uncertain inputs"] + text_table(rows)
+    k, n = len(sw.designs), sw.inputs.shape[1]
+    lines = [f"{sw.instance}: {sw.samples} {noun(sw.samples, 'sample')} (seed {sw.seed}) x {k} {noun(k, 'design')}, "
+             f"{n} uncertain {noun(n, 'input')}"] + text_table(rows)
     sens = sw.sensitivity.dropna()
     if len(sens):
         top = sens.reindex(sens.spearman_rho.abs().sort_values(ascending=False).index).head(5)

@@ -12,7 +12,7 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 
 from .check import violations
 from .diagnosis import ELASTIC
-from .model import NO_LEVEL, build_model, varies
+from .model import NO_LEVEL, Layer, build_model, varies
 from .payments import pay_model
 from .scaling import Scale
 from .tables import ModelData
@@ -249,15 +249,16 @@ def _run(session: HighsSession, data: ModelData, t0: float, build: float, check:
 
 
 def solve_data(data: ModelData, options: SolverOptions = SolverOptions(), elastic: bool = False,
-               plan: tuple[set, set] | None = None) -> Solution:
+               plan: tuple[set, set] | None = None, layer: Layer | None = None) -> Solution:
     """Build and solve one problem; never raises for infeasibility or limits.
 
-    With ``elastic`` the diagnosis model is solved and its shortfalls returned in ``slacks``.
+    With ``elastic`` the diagnosis model is solved and its shortfalls returned in ``slacks``;
+    ``layer`` solves another variant of the model (:class:`~optimizer.model.Layer`).
     With ``plan = (runs, gets)`` every run/get decision is pinned to that plan: the solve then
     only checks whether the plan still fits (and, under pooled funding, who pays).
     """
     t0 = time.perf_counter()
-    m = build_model(data, ELASTIC if elastic else None)
+    m = build_model(data, ELASTIC if elastic else layer)
     if plan is not None and not _pin(m, *plan):
         return Solution(Status.INFEASIBLE, None, None, None, termination="plan uses options that no longer exist")
     build = time.perf_counter() - t0

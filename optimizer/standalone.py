@@ -12,11 +12,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
+import pyomo.core as pyo
+
 from .highs import Solution, SolverOptions
 from .instance import Instance
+from .model import Layer
 from .schema import Design
 from .solver import solve_data
-from .status import has_plan
+from .status import Status, has_plan
 from .tables import ModelData, derive, objective_order, silo_of
 
 
@@ -39,11 +42,35 @@ def joint_standalone(data: ModelData, solve: Callable[[ModelData], Solution]) ->
     return {i: out.get(i, data.plan_compute([r for r in joint.runs if r[0] == i], [])) for i in data.members}
 
 
+class GivingUp(Layer):
+    """The joint silo in which every member may give up all its needs (``gives_up[i]``), minimising
+    how many do. The members' blocks are independent, so exactly those that cannot manage alone
+    give up: one solve says who, however many members there are."""
+
+    name = "giving-up"
+    objective = staticmethod(lambda m, d: sum(m.gives_up[i] for i in m.gives_up))
+
+    def declare(self, m: pyo.ConcreteModel, d: ModelData) -> None:
+        m.gives_up = pyo.Var(needy(d), domain=pyo.Binary)
+        m.unmet = pyo.Expression(d.need_keys, rule=lambda m, i, w: m.gives_up[i])  # every need at once
+
+
+def cannot_manage_alone(data: ModelData, options: SolverOptions) -> list[str] | None:
+    """The members that cannot meet their needs alone (one solve of :class:`GivingUp`); None if
+    that solve stopped before it found a plan (then members are solved one by one)."""
+    sol = solve_data(silo_of(data, needy(data)), options, layer=GivingUp())
+    if sol.status != Status.OPTIMAL:
+        return None
+    having = {(i, w) for i, w, _ in sol.runs}
+    return [i for i in needy(data) if any((i, w) not in having for w in data.needs[i])]
+
+
 def standalone_optima(data: ModelData, options: SolverOptions | None = None) -> dict[str, float | None]:
     """Each member's standalone optimum; None = infeasible alone.
 
-    One joint solve (:func:`joint_standalone`); only when that joint problem is infeasible are
-    members solved one by one, to say which cannot manage alone.
+    One joint solve (:func:`joint_standalone`); only when that joint problem is infeasible, one
+    solve that finds who cannot manage alone (:func:`cannot_manage_alone`) and one joint solve of
+    the others.
     """
     # standalone plans are not reported, only their compute: no uniqueness check
     options = replace(options or SolverOptions(), check_unique=False)
@@ -51,7 +78,13 @@ def standalone_optima(data: ModelData, options: SolverOptions | None = None) -> 
     if joint is not None:
         return dict(joint)
     out: dict[str, float | None] = {i: 0.0 for i in data.members}
-    for i in needy(data):
+    failing = cannot_manage_alone(data, options)
+    if failing is not None:
+        able = silo_of(data, [i for i in data.members if i not in failing])
+        rest = joint_standalone(able, lambda silo: solve_data(silo, options))
+        if rest is not None:
+            return {**out, **rest, **dict.fromkeys(failing)}
+    for i in needy(data):  # a limit stopped one of those solves: one by one
         sol = solve_data(silo_of(data, [i]), options)
         out[i] = data.plan_compute(sol.runs, []) if has_plan(sol.status) else None
     return out

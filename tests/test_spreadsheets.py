@@ -218,3 +218,22 @@ def test_not_a_workbook(tmp_path, capsys):
     assert main(["import", str(tmp_path / "missing.xlsx"), "--out", str(tmp_path / "x.yaml")]) == 2
     err = capsys.readouterr().err
     assert "cannot read it as an .xlsx workbook" in err and "no such file" in err and "Traceback" not in err
+
+
+def test_budgets_per_period_are_checked_against_the_horizon(tmp_path):
+    settings = [["name", "x"], ["horizon.periods", "Q1, Q2"]]
+    workstreams = [["workstream", "compute"], ["w", 1]]
+    book = str(tmp_path / "members.xlsx")
+    cases = {
+        (("member", "budget:Q1", "budget:Q2"), ("a", 1, None)): "members!C2: members.a.budget[1]: got a blank cell "
+                                                                 "(expected a number)",
+        (("member", "budget:Q1", "budget:Q3"), ("a", 1, 2)): "members!C1: unknown period 'Q3' (expected one of: Q1, Q2)",
+        (("member", "budget:Q1"), ("a", 1)): "members!A1: no column budget:Q2 (expected one budget column per period",
+        (("member", "budget", "budget:Q1", "budget:Q2"), ("a", 3, 1, 2)): "members!B2: members.a.budget: both a budget "
+                                                                           "and budgets per period",
+    }
+    for (head, row), expected in cases.items():
+        with pytest.raises(InputError) as exc:
+            import_book(_book(tmp_path, {"settings": settings, "members": [list(head), list(row)],
+                                         "workstreams": workstreams}))
+        assert f"{book}:{expected}" in str(exc.value)

@@ -41,7 +41,8 @@ class CellProblem(Problem):
 # the validator speaks of YAML sections; in a workbook they are sheets and settings rows
 WORDS = [("under the top-level 'accelerators:' section", "in the accelerators sheet"),
          ("top-level 'accelerators:' section", "accelerators sheet"),
-         ("a 'horizon:' section", "a horizon (a 'horizon.periods' row in the settings sheet)")]
+         ("a 'horizon:' section", "a horizon (a 'horizon.periods' row in the settings sheet)"),
+         ("got null (", "got a blank cell (")]
 
 
 def column_letter(col: int) -> str:
@@ -58,6 +59,7 @@ class Sheet:
     title: str  # as written: 'Members', 'members.csv'
     number: int
     rows: list[list[Any]] = field(default_factory=list)  # rows[0] is row 1; None for a blank cell
+    header: int = 1  # the row of its column names, once read as a table
 
     def line(self, row: int) -> int:
         return (self.number + 1) * ROWS + row

@@ -60,6 +60,7 @@ class Importer:
         start = next((k for k, cells in enumerate(sheet.rows, 1) if cells), None)
         if start is None:
             return []
+        sheet.header = start
         cols: dict[str, int] = {}
         extra: dict[str, int] = {}
         for c, head in enumerate(sheet.rows[start - 1], 1):
@@ -179,27 +180,31 @@ class Importer:
             self.put(spec, base, row, "publishes", L.BOOL)
             if any(v is not None for v, _ in row.extra.values()):
                 self.per_period_budget(row, spec, base, labels)
-        if rows:
-            for period, (_, c) in rows[0].extra.items():
-                if labels is None:
-                    self.problem(sheet, rows[0].number - 1, c, f"a budget per period needs the horizon's periods "
-                                                               "(a 'horizon.periods' row in the settings sheet)")
-                elif period not in labels:
-                    self.problem(sheet, rows[0].number - 1, c, f"unknown period {period!r}{did_you_mean(period, labels)}")
+        given = rows[0].extra if rows else {}
+        for period, (_, c) in given.items():
+            if labels is None:
+                self.problem(sheet, sheet.header, c, "a budget per period needs the horizon's periods "
+                                                     "(a 'horizon.periods' row in the settings sheet)")
+            elif period not in labels:
+                self.problem(sheet, sheet.header, c, f"unknown period {period!r}{did_you_mean(period, labels)}")
+        if given and labels:
+            missing = [p for p in labels if p not in given]
+            if missing:
+                self.problem(sheet, sheet.header, 1, f"no column {L.BUDGET_PREFIX}{missing[0]} (expected one "
+                                                     "budget column per period of the horizon)")
 
     def per_period_budget(self, row: Row, spec: dict, base: KeyPath, labels: list[str] | None) -> None:
-        if labels is None or any(p not in labels for p in row.extra):
+        if labels is None or set(row.extra) != set(labels):
             return  # said once, at the header
         if "budget" in spec:
             self.problem(row.sheet, row.number, row.col("budget"), "both a budget and budgets per period "
-                         f"(expected one of them)", base + ("budget",))
+                         "(expected one of them)", base + ("budget",))
             return
-        cols = {p: row.extra.get(p, (None, 0)) for p in labels}
-        spec["budget"] = [L.number(v) for v, _ in cols.values()]
-        first = next((c for _, c in cols.values() if c), 1)
-        self.mark(base + ("budget",), row.sheet, row.number, first)
-        for k, (_, c) in enumerate(cols.values()):
-            self.mark(base + ("budget", k), row.sheet, row.number, c or first)
+        cols = [row.extra[p] for p in labels]
+        spec["budget"] = [L.number(v) for v, _ in cols]
+        self.mark(base + ("budget",), row.sheet, row.number, min(c for _, c in cols))
+        for k, (_, c) in enumerate(cols):
+            self.mark(base + ("budget", k), row.sheet, row.number, c)
 
     def fleets(self, sheet: Sheet) -> None:
         for row in self.table(sheet, L.COLUMNS["fleets"]):

@@ -237,3 +237,11 @@ def test_budgets_per_period_are_checked_against_the_horizon(tmp_path):
             import_book(_book(tmp_path, {"settings": settings, "members": [list(head), list(row)],
                                          "workstreams": workstreams}))
         assert f"{book}:{expected}" in str(exc.value)
+
+
+def test_a_workbook_that_unpacks_to_too_much_is_refused(tmp_path, monkeypatch):
+    from optimizer.spreadsheets import cells
+    book = _book(tmp_path, GOOD)
+    monkeypatch.setattr(cells, "MAX_UNPACKED_BYTES", 1000)
+    with pytest.raises(InputError, match="unpacks to"):
+        import_book(book)

@@ -24,6 +24,7 @@ from ..yamlsource import read_text
 
 ROWS = 10_000_000  # more rows than a sheet can have (1,048,576)
 MAX_BOOK_BYTES = 20 * 1024 * 1024
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # an .xlsx is a zip: what it unpacks to is bounded too
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_ROWS, MAX_COLUMNS = 100_000, 2_000  # instance sheets hold a few hundred at most
 
@@ -162,6 +163,11 @@ def read_workbook(path: str | os.PathLike) -> Book:
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_BOOK_BYTES + 1)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise _fail(name, f"the workbook unpacks to {unpacked:,} bytes, more than the {MAX_UNPACKED_BYTES:,} "
+                              "an instance workbook may hold")
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, EOFError) as exc:
         raise _fail(name, f"cannot read it as an .xlsx workbook ({exc.__class__.__name__}: {exc}); "

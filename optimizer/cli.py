@@ -219,6 +219,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_options(p, "reports/<instance-slug>-sweep/")
     _add_solver_options(p, unique=False, threads=ONE_THREAD_EACH)
 
+    p = sub.add_parser("import", help="turn a workbook (.xlsx) or a directory of CSVs into a validated instance file")
+    p.add_argument("book", metavar="BOOK", help="an .xlsx workbook or a directory of CSVs, laid out as in "
+                                                "docs/spreadsheets.md")
+    p.add_argument("--out", required=True, metavar="FILE", help="instance file to write (never replaced)")
+
+    p = sub.add_parser("export", help="write an instance file as a workbook that `import` reads back")
+    p.add_argument("file")
+    p.add_argument("--out", required=True, metavar="BOOK.xlsx", help="workbook to write (never replaced)")
+
     p = sub.add_parser("report", help="re-render a report directory from a result JSON, without solving")
     p.add_argument("result", metavar="RESULT_JSON", help="output of `solve --json`, or a report's result.json")
     p.add_argument("--out", metavar="DIR", default=None, type=_report_dir,
@@ -349,8 +358,35 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"sweep": cmd_sweep, "validate": cmd_validate, "schema": cmd_schema, "solve": cmd_solve, "compare": cmd_compare, "report": cmd_report,
-            "allocate": cmd_allocate}
+def _new_file(out: str, suffixes: tuple[str, ...]) -> Path:
+    """--out of import/export: a file of one of ``suffixes`` that does not exist yet."""
+    path = Path(out)
+    if path.suffix.lower() not in suffixes:
+        raise UsageError(f"{path}: expected a file name ending in {' or '.join(suffixes)}")
+    if os.path.lexists(path):
+        raise UsageError(f"{path}: exists; refusing to replace it (choose another --out, or remove it yourself)")
+    return path
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .spreadsheets import import_book, write_new
+    out = _new_file(args.out, (".yaml", ".yml"))
+    imported = import_book(args.book, str(out))
+    write_new(out, imported.text.encode("utf-8"))
+    emit(f"instance written to {out}: {imported.instance.summary()}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .spreadsheets import export_book, write_new
+    out = _new_file(args.out, (".xlsx",))
+    write_new(out, export_book(args.file))
+    emit(f"workbook written to {out}")
+    return EXIT_OK
+
+
+COMMANDS = {"sweep": cmd_sweep, "validate": cmd_validate, "schema": cmd_schema, "solve": cmd_solve, "compare": cmd_compare,
+            "report": cmd_report, "allocate": cmd_allocate, "import": cmd_import, "export": cmd_export}
 
 
 def _finite(x):

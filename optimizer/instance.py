@@ -150,6 +150,12 @@ def _figure(spec: InstanceFile, key: tuple) -> str:
     return f"{w}'s compute" if _written_at(spec, key)[0] == "workstreams" else f"{i}'s estimate of {w}'s compute"
 
 
+def from_document(data: Any, source: SourceMap, origin: str) -> Instance:
+    """A document read by other means than YAML (a workbook) validated, its problems located by
+    ``source``; the content hash is that of the mapping."""
+    return _build(data, source, origin, _hash(json.dumps(data, sort_keys=True, default=str)))
+
+
 def parse_instance(text: str, file: str = "<string>") -> Instance:
     data, source = parse_yaml(text, file)
     return _build(data, source, file, _hash(text))

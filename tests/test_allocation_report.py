@@ -100,7 +100,8 @@ def outside_core(docs):
 def test_directory_holds_exactly_the_allocation_files(report):
     assert set(files(report)) == set(KIND.files) | {MARKER}
     assert set(KIND.files) == {
-        "allocation.md", "allocation.html", "allocation.csv", "allocation.json", "standalone-vs-allocated.svg"}
+        "allocation.md", "allocation.html", "allocation.csv", "allocation.json", "allocation.xlsx",
+        "standalone-vs-allocated.svg"}
 
 
 def test_csv_figures_equal_the_allocations(report, docs):

@@ -44,7 +44,8 @@ THREE = {
 # Design 'poor' leaves a a budget of 1: it cannot even adopt x (0.1 * 100 * 2 = 20): infeasible.
 WITH_INFEASIBLE = dict(THREE, designs={"poor": {"overrides": {"members": {"a": {"budget": 1}}}}})
 
-TOP_FILES = {"comparison.md", "comparison.html", "comparison.csv", "comparison.json", "compute-by-design.svg"}
+TOP_FILES = {"comparison.md", "comparison.html", "comparison.csv", "comparison.json", "comparison.xlsx",
+             "compute-by-design.svg"}
 CSV_COLUMNS = ["design", "status", "total_compute_H100-hours", "total_money_USD", "unique",
                "duplicated_compute_H100-hours",
                "adoption_compute_H100-hours", "silo_compute_H100-hours", "savings_H100-hours", "savings_percent",

@@ -50,7 +50,7 @@ DOCUMENTED = {
                    "utilisation_fraction", "binding"],
 }
 CHART_FILES = {"who-runs-what.svg", "utilisation.svg", "silo-vs-consortium.svg"}
-REPORT_FILES = {MARKER, "report.md", "report.html", "result.json", *DOCUMENTED} | CHART_FILES
+REPORT_FILES = {MARKER, "report.md", "report.html", "result.json", "report.xlsx", *DOCUMENTED} | CHART_FILES
 
 
 @pytest.fixture(scope="module")

@@ -82,7 +82,7 @@ def test_directory_holds_exactly_the_sweep_files(report):
     assert set(KIND.files) == {
         "sweep.md", "sweep.html", "sweep.json", "summary.csv", "outcomes.csv", "outcomes.parquet", "inputs.csv",
         "inputs.parquet", "beats.csv", "sensitivity.csv", "run_frequency.csv", "savings-histograms.svg",
-        "sensitivity.svg"}
+        "sensitivity.svg", "sweep.xlsx"}
 
 
 def test_csvs_load_back_with_the_documented_columns(report):

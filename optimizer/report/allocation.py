@@ -16,6 +16,7 @@ from ..instance import slugify
 from . import csvs
 from .charts import Z, standalone_vs_allocated_chart
 from .kind import ReportKind
+from .workbook import xlsx_bytes
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,
                    closing, compute_unit, json_bytes, pct, regenerate_footer, sentence, units_text)
 
@@ -186,12 +187,14 @@ def render(sharing: CostSharing) -> dict[str, bytes]:
     methods = " ".join(f"--method {m}" for m in sharing.methods)
     footer = regenerate_footer(f"consortium allocate FILE --design {sharing.design} {methods} --out DIR")
     return {"allocation.json": json_bytes([a.to_dict() for a in sharing.allocations]),
-            "allocation.csv": csvs.csv_bytes(table),
+            "allocation.csv": csvs.csv_bytes(table), WORKBOOK: xlsx_bytes({"allocation": table}),
             **Page(build(sharing), {CHART: standalone_vs_allocated_chart(sharing)}, "cost sharing",
                    footer).files("allocation")}
 
 
-KIND = ReportKind("allocation report", frozenset(name for name, _ in FILES), render, suffix="-allocation")
+WORKBOOK = "allocation.xlsx"  # allocation.csv as a sheet (not in FILES: the committed page stays as it is)
+KIND = ReportKind("allocation report", frozenset([name for name, _ in FILES] + [WORKBOOK]), render,
+                  suffix="-allocation")
 
 
 # --- the terminal -----------------------------------------------------------------------------

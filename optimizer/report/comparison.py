@@ -26,6 +26,7 @@ from ..status import Status as SolveStatus
 from . import charts, plan as plan_report
 from .csvs import csv_bytes, unit_labels, with_unit
 from .kind import ReportKind
+from .workbook import xlsx_bytes
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Status, Table, Title,
                    binds_badge, closing, ids, json_bytes, pct, regenerate_footer, sentence)
 
@@ -49,7 +50,8 @@ FILES = [
     (f"{CHART}.svg", "the chart above"),
     (f"{DESIGNS_DIR}/<design>/", "each design's full report: allocation, members, workstreams, CSVs, result.json"),
 ]
-COMPARISON_FILES = frozenset(name for name, _ in FILES if "<" not in name)
+WORKBOOK = "comparison.xlsx"  # comparison.csv as a sheet (not in FILES: the committed page stays as it is)
+COMPARISON_FILES = frozenset([name for name, _ in FILES if "<" not in name] + [WORKBOOK])
 
 
 def _check_designs(fd: int, designs: Path) -> None:
@@ -230,7 +232,8 @@ def render(c: Comparison) -> dict[str, bytes]:
     footer = regenerate_footer("consortium compare FILE --out DIR", ". Each design's report re-renders from its own ",
                                Mark("result.json", "code"), ".", version=p.tool_version)
     page = Page(blocks(c, dirs), {CHART: charts.compute_by_design_chart(c.plans)}, "design comparison", footer)
-    files = {"comparison.json": json_bytes(rows), "comparison.csv": csv_bytes(table), **page.files("comparison")}
+    files = {"comparison.json": json_bytes(rows), "comparison.csv": csv_bytes(table),
+             WORKBOOK: xlsx_bytes({"comparison": table}), **page.files("comparison")}
     for plan in c.plans:
         # one report per design, marked as `solve --out` marks it; a design listed twice is written once
         prefix = f"{DESIGNS_DIR}/{dirs[plan.design]}/"

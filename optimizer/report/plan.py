@@ -19,6 +19,7 @@ from ..results import BINDING, PLAN_WORDS, Plan
 from . import charts, timeline
 from .csvs import csv_bytes, unit_labels
 from .kind import ReportKind
+from .workbook import xlsx_bytes
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,
                    binds_badge, closing, ids, joined, json_bytes, pct, units_text)
 
@@ -413,11 +414,14 @@ def render(result: Any) -> dict[str, bytes]:
                           "; re-render with ", Mark("consortium report result.json --out DIR", "code"), "."]
     files = {"result.json": json_bytes(p.to_dict(), sort_keys=True),
              **Page(blocks(p, drawn), drawn, "consortium plan", footer).files("report")}
-    files.update({name: csv_bytes(df) for name, df in csv_tables(p).items()})
+    tables = csv_tables(p)
+    files.update({name: csv_bytes(df) for name, df in tables.items()})
+    files[WORKBOOK] = xlsx_bytes(tables)
     return files
 
 
+WORKBOOK = "report.xlsx"  # every CSV as a sheet (not in FILES: the committed pages stay as they are)
 # files only a plan with a horizon has
 HORIZON_FILES = frozenset([name for name, _ in TIMED_FILES] + [f"{name}.svg" for name in timeline.TIMELINE_CHARTS])
-KIND = ReportKind("report", frozenset([name for name, _ in FILES] + [f"{name}.svg" for name in charts.PLAN_CHARTS])
-                  | HORIZON_FILES, render)
+KIND = ReportKind("report", frozenset([name for name, _ in FILES] + [f"{name}.svg" for name in charts.PLAN_CHARTS]
+                                     + [WORKBOOK]) | HORIZON_FILES, render)

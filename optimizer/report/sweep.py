@@ -26,6 +26,7 @@ from ..sweep import Sweep, records
 from . import csvs
 from .charts import TOP_INPUTS, histograms_chart, sensitivity_chart
 from .kind import ReportKind
+from .workbook import xlsx_bytes
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,
                    closing, code_spans, compute_unit, ids, json_bytes, pct, regenerate_footer, units_text)
 
@@ -290,14 +291,17 @@ def render(sw: Sweep) -> dict[str, bytes]:
                                " (the same seed gives the same samples, whatever the number of workers).")
     files = {"sweep.json": json_bytes(sw.to_dict()),
              **Page(build(sw, summary), charts, "uncertainty sweep", footer).files("sweep")}
-    for name, df in tables(sw).items():
+    written = tables(sw)
+    for name, df in written.items():
         files[f"{name}.csv"] = csvs.csv_bytes(df)
         if name in PARQUET:
             files[f"{name}.parquet"] = parquet_bytes(df)
+    files[WORKBOOK] = xlsx_bytes(written)
     return files
 
 
-KIND = ReportKind("sweep report", frozenset(name for name, _ in FILES), render, suffix="-sweep")
+WORKBOOK = "sweep.xlsx"  # every CSV as a sheet (not in FILES: the committed page stays as it is)
+KIND = ReportKind("sweep report", frozenset([name for name, _ in FILES] + [WORKBOOK]), render, suffix="-sweep")
 
 
 def summary_text(sw: Sweep) -> str:

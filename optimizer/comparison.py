@@ -28,12 +28,15 @@ class ComparisonRow(Row):
     duplicated_compute: Number | None
     adoption_compute: Number | None
     silo_compute: Number | None
-    savings: Number | None
-    savings_pct: Number | None
+    compute_saved_vs_silo: Number | None  # the plan's `savings` (silo_compute - total_compute)
+    compute_saved_vs_silo_fraction: Number | None  # of silo_compute (a fraction, not a percentage)
     members_met: Count
+    members_enabled: Count  # members that cannot meet their needs alone but do in this design
     members_total: Count
     max_budget_utilisation: Number | None
     max_budget_member: Text | None
+    budgets_binding: Count  # members whose budget binds in the plan (see results.BINDING)
+    fleets_binding: Count   # (member, accelerator) fleets whose capacity binds
     mip_gap: Number | None
     last_ready: Text | None = None  # the period the last need of any member is ready in
     mean_periods_to_needs: Number | None = None  # time_to_needs / the number of needs
@@ -41,7 +44,7 @@ class ComparisonRow(Row):
     @classmethod
     def of(cls, plan: Plan, members_total: int) -> "ComparisonRow":
         top = plan.most_used_budget
-        share = plan.savings_share
+        share = plan.compute_saved_fraction
         timed = {}
         if plan.periods is not None:
             needs = len(plan.schedule or [])
@@ -49,11 +52,15 @@ class ComparisonRow(Row):
                      or not needs else round(plan.time_to_needs / needs, 6)}
         return cls(**timed, design=plan.design, status=plan.status, total_compute=plan.total_compute,
                    total_money=plan.total_money, unique=plan.unique, duplicated_compute=plan.duplicated_compute,
-                   adoption_compute=plan.adoption_compute, silo_compute=plan.silo_compute, savings=plan.savings,
-                   savings_pct=None if share is None else round(100 * share, 4),
-                   members_met=len(plan.members) if plan.planned else 0, members_total=members_total,
+                   adoption_compute=plan.adoption_compute, silo_compute=plan.silo_compute,
+                   compute_saved_vs_silo=plan.savings,
+                   compute_saved_vs_silo_fraction=None if share is None else round(share, 6),
+                   members_met=len(plan.members) if plan.planned else 0,
+                   members_enabled=len(plan.members_enabled), members_total=members_total,
                    max_budget_utilisation=None if top is None else top.budget_utilisation,
-                   max_budget_member=None if top is None else top.member, mip_gap=plan.mip_gap)
+                   max_budget_member=None if top is None else top.member,
+                   budgets_binding=len(plan.binding.budgets), fleets_binding=len(plan.binding.fleets),
+                   mip_gap=plan.mip_gap)
 
     @property
     def planned(self) -> bool:

@@ -158,6 +158,7 @@ AGGREGATES = "auto"
 
 
 def aggregated(direct_nonzeros: int, aggregate_nonzeros: int) -> bool:
+    """Write a row group against aggregates?"""
     return AGGREGATES == "always" or (AGGREGATES == "auto" and aggregate_nonzeros < direct_nonzeros)
 
 

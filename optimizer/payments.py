@@ -10,9 +10,10 @@ vertex its search ended at (it changes with threads and random seed). Once the p
                sum_w pay[i,w] + adoption costs of i <= budget[i]           for every member i
                pay[i,w] >= 0, and pay[i,w] = 0 unless has[i,w] = 1
 
-with ``priority[i,w] = 1`` where i runs w itself (a runner funds its own run first) and
-``1 + (rank(i) + 1) * (rank(w) + 1) / ((n + 1) * (W + 1))`` otherwise (members and
-workstreams ranked in file order). The products make the weights of any two members on any two
+with ``priority[i,w] = 1 + (rank(i) + 1) * (rank(w) + 1) / (2 C^2)`` where i runs w itself (a
+runner funds its own run first; two runners of one workstream, replicas, do not tie) and
+``1 + (rank(i) + 1) * (rank(w) + 1) / C`` otherwise, ``C = (n + 1) * (W + 1)`` (members and
+workstreams ranked in file order; every runner's weight is below every non-runner's). The products make the weights of any two members on any two
 workstreams unequal around a cycle, so the LP optimum is a single vertex: the same split
 whatever the path the solver took. The plan's feasibility does not change: the split the MIP
 found is feasible for this LP.
@@ -30,7 +31,11 @@ def priorities(data: ModelData, runs) -> dict[tuple[str, str], float]:
     n, nw = len(data.members), len(data.workstreams)
     rank_i = {i: k for k, i in enumerate(data.members)}
     rank_w = {w: k for k, w in enumerate(data.workstreams)}
-    return {(i, w): 1.0 if (i, w) in ran else 1.0 + (rank_i[i] + 1) * (rank_w[w] + 1) / ((n + 1) * (nw + 1))
+    cell = (n + 1) * (nw + 1)
+    # a runner's weight is just above 1, below every non-runner's (> 1 + 1 / cell), and differs
+    # between two runners of one workstream (replicas), which would otherwise tie
+    return {(i, w): 1.0 + (rank_i[i] + 1) * (rank_w[w] + 1) / (2 * cell * cell) if (i, w) in ran
+            else 1.0 + (rank_i[i] + 1) * (rank_w[w] + 1) / cell
             for i in data.members for w in data.workstreams}
 
 

@@ -187,6 +187,9 @@ class Plan(Row):
     instance_slug: Text | None = None
     tool_version: Annotated[Text, _empty_if_none(_tool_version)] = ""
     binding: Binding = Binding()
+    # members that cannot meet their needs alone (standalone infeasible) but do in this plan;
+    # always recomputed from standalone_infeasible and the status (see docs/glossary.md)
+    members_enabled: list[Text] = []
     # horizon only (absent from the JSON without one)
     periods: list[Text] | None = None
     schedule: list[NeedSchedule] | None = None
@@ -205,6 +208,7 @@ class Plan(Row):
             seen = [r.workstream for t in (self.workstreams, self.runs, self.adoptions) for r in t]
             self.workstream_ids = list(dict.fromkeys(seen))
         self.binding = self._binding()
+        self.members_enabled = [i for i in self.standalone_infeasible if i in self.member_order] if self.planned else []
         return self
 
     def _binding(self) -> Binding:
@@ -251,8 +255,8 @@ class Plan(Row):
         return max(self.total_compute - (self.adoption_compute or 0.0) - (self.duplicated_compute or 0.0), 0.0)
 
     @property
-    def savings_share(self) -> float | None:
-        """Compute saved against the silo, as a fraction of the silo."""
+    def compute_saved_fraction(self) -> float | None:
+        """Compute saved vs silo (the contract's ``savings``), as a fraction of the silo."""
         return self.savings / self.silo_compute if self.savings is not None and self.silo_compute else None
 
     def binds(self, member: str, accelerator: str | None = None) -> bool:

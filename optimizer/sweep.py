@@ -30,10 +30,10 @@ from .status import has_plan
 from .tables import ModelData, derive
 from .uncertainty import Dimension, apply, centre, dimensions, draw
 
-OUTCOME_COLUMNS = ["sample", "design", "status", "total_compute", "silo_compute", "savings",
-                   "duplicated_compute", "base_plan_feasible", "base_plan_compute", "plan"]
+OUTCOME_COLUMNS = ["sample", "design", "status", "total_compute", "silo_compute", "compute_saved_vs_silo",
+                   "enables_members", "duplicated_compute", "base_plan_feasible", "base_plan_compute", "plan"]
 TIMED_OUTCOME_COLUMNS = OUTCOME_COLUMNS + ["last_ready"]  # with a horizon: the last need's period
-BASE_COLUMNS = ["design", "status", "total_compute", "savings", "plan"]
+BASE_COLUMNS = ["design", "status", "total_compute", "compute_saved_vs_silo", "plan", "binding_budgets"]
 RUN_COUNT_COLUMNS = ["design", "member", "workstream", "runs"]
 
 
@@ -119,24 +119,55 @@ def _solve_point(worker: SweepWorker, inst: Instance, designs: list[str], dims: 
         sol = worker.solve(inst, ("design", d), data, options)
         row = {"design": d, **plan_figures(data, sol), "silo_compute": silo, "runs": sol.runs, "gets": sol.gets}
         total = row["total_compute"]
-        row["savings"] = None if total is None or silo is None else silo - total
+        row["compute_saved_vs_silo"] = None if total is None or silo is None else silo - total
+        # the design has a plan while some member of it cannot meet its needs alone (its silo is infeasible)
+        row["enables_members"] = total is not None and silo is None
+        if base_plans is None:  # the base point: which budgets bind in the plan at the modes
+            row["binding_budgets"] = binding_budgets(data, sol) if has_plan(sol.status) else ""
         if base_plans is not None:
             base_runs, base_gets = base_plans[d]
             pinned = lambda dd: worker.solve(inst, ("plan", d), dd, options, (base_runs, base_gets))  # noqa: E731
             ok = base_runs is not None and plan_fits(data, base_runs, base_gets, pinned)
             row["base_plan_feasible"] = ok
             row["base_plan_compute"] = data.plan_compute(base_runs, base_gets) if ok else None
-        like = {"savings": silo, "duplicated_compute": total}  # differences carry their operands' noise
-        for k in ("total_compute", "silo_compute", "savings", "duplicated_compute", "base_plan_compute"):
+        like = {"compute_saved_vs_silo": silo, "duplicated_compute": total}  # differences carry their operands' noise
+        for k in ("total_compute", "silo_compute", "compute_saved_vs_silo", "duplicated_compute", "base_plan_compute"):
             row[k] = clean(row.get(k), like=like.get(k))
         rows.append(row)
     return rows
+
+
+def binding_budgets(data: ModelData, sol: Solution) -> str:
+    """The members whose budget binds (spent >= results.BINDING of it, over the whole horizon) in a
+    solved plan, as one "a; b" string: under pooled funding what a member pays, else the cost of its
+    runs, plus its adoptions."""
+    from .results import BINDING
+    out = []
+    for i in data.members:
+        running = (sum(v for k, v in sol.pay.items() if k[0] == i) if data.pooled
+                   else sum(data.cost[j, w] for j, w, _ in sol.runs if j == i))
+        spent = running + sum(data.adoption[w] * data.cost[j, w] for j, w in sol.gets if j == i)
+        if data.budget[i] > 0 and spent >= BINDING * data.budget[i]:
+            out.append(i)
+    return "; ".join(out)
+
+
+def noise_threshold(n: int) -> float | None:
+    """|Spearman rho| below which a rank correlation over ``n`` samples is indistinguishable from no
+    link: the two-sided 5% critical value under independence, about 1.96 / sqrt(n - 1) (the normal
+    approximation; None below 3 samples)."""
+    return 1.959964 / float(np.sqrt(n - 1)) if n >= 3 else None
 
 
 def _sample_task(task: tuple, worker: SweepWorker) -> tuple[list[dict], float, float]:
     """Executor task: a chunk of samples. Returns (rows, wall seconds, HiGHS seconds)."""
     inst, designs, dims, points, options, base_plans = task
     t0, h0 = time.perf_counter(), worker.highs_seconds
+    if not worker.problems:
+        # build every persistent model from the centre point, not from whichever sample this worker
+        # happens to get first: a model's units (optimizer.scaling) come from the numbers it is built
+        # with, and which of several equally good plans a sample gets was seen to depend on them
+        _solve_point(worker, inst, designs, dims, centre(dims), options, base_plans)
     rows = []
     for index, x in points:
         for row in _solve_point(worker, inst, designs, dims, np.asarray(x), options, base_plans):
@@ -199,17 +230,19 @@ class Sweep(BaseModel):
         rows = []
         for d in self.designs:
             o = self.outcomes_of(d)
-            s = o.savings.dropna().astype(float)
+            s = o.compute_saved_vs_silo.dropna().astype(float)
             base_ok = o.base_plan_feasible.astype(bool)
             regret = (o.base_plan_compute - o.total_compute).dropna().astype(float)
             rows.append({
                 "design": d, "samples": len(o),
                 "infeasible_share": float((o.status == "infeasible").mean()),
-                "savings_samples": int(len(s)),  # samples where both the design and silo are feasible
-                "savings_mean": float(s.mean()) if len(s) else None,
-                "savings_p5": float(s.quantile(0.05)) if len(s) else None,
-                "savings_p50": float(s.quantile(0.50)) if len(s) else None,
-                "savings_p95": float(s.quantile(0.95)) if len(s) else None,
+                # samples where the design has a plan while some member of it cannot manage alone
+                "enables_members_share": float(o.enables_members.astype(bool).mean()) if len(o) else 0.0,
+                "compute_saved_samples": int(len(s)),  # samples where both the design and silo are feasible
+                "compute_saved_mean": float(s.mean()) if len(s) else None,
+                "compute_saved_p5": float(s.quantile(0.05)) if len(s) else None,
+                "compute_saved_p50": float(s.quantile(0.50)) if len(s) else None,
+                "compute_saved_p95": float(s.quantile(0.95)) if len(s) else None,
                 "total_compute_mean": float(o.total_compute.dropna().astype(float).mean())
                 if o.total_compute.notna().any() else None,
                 "base_plan_feasible_share": float(base_ok.mean()),
@@ -219,8 +252,8 @@ class Sweep(BaseModel):
                 **self._last_ready(o),
             })
         table = pd.DataFrame(rows).set_index("design", drop=False)
-        compute = [c for c in table.columns if c.startswith(("savings_", "total_", "base_plan_compute",
-                                                               "base_plan_regret")) and c != "savings_samples"]
+        compute = [c for c in table.columns if c.startswith(("compute_saved_", "total_", "base_plan_compute",
+                                                               "base_plan_regret")) and c != "compute_saved_samples"]
         table[compute] = table[compute].map(clean).astype(float)  # compute figures: drop float noise
         return table
 
@@ -248,17 +281,23 @@ class Sweep(BaseModel):
 
     @cached_property
     def sensitivity(self) -> pd.DataFrame:
-        """Spearman rank correlation of each uncertain input with each design's savings (NaN
-        where savings are defined in fewer than 3 samples or do not vary)."""
+        """Spearman rank correlation of each uncertain input with each design's compute saved vs silo
+        (NaN where it is defined in fewer than 3 samples or does not vary), over how many samples, and
+        the noise threshold for that many (:func:`noise_threshold`): ``significant`` when |rho| reaches it."""
         rows = []
         for d in self.designs:
-            o = self.outcomes_of(d).set_index("sample").savings.astype(float)
+            o = self.outcomes_of(d).set_index("sample").compute_saved_vs_silo.astype(float)
             for col in self.inputs.columns:
                 x = self.inputs[col].reindex(o.index)
                 ok = o.notna() & x.notna()
-                rho = spearmanr(x[ok], o[ok]).statistic if ok.sum() > 2 and o[ok].nunique() > 1 else np.nan
-                rows.append({"design": d, "input": col, "spearman_rho": float(rho)})
-        return pd.DataFrame(rows)
+                n = int(ok.sum())
+                rho = spearmanr(x[ok], o[ok]).statistic if n > 2 and o[ok].nunique() > 1 else np.nan
+                limit = noise_threshold(n)
+                rows.append({"design": d, "input": col, "spearman_rho": float(rho), "samples": n,
+                             "noise_threshold": np.nan if limit is None else limit,
+                             "significant": bool(not np.isnan(rho) and limit is not None and abs(rho) >= limit)})
+        return pd.DataFrame(rows, columns=["design", "input", "spearman_rho", "samples", "noise_threshold",
+                                           "significant"])
 
     @cached_property
     def drivers(self) -> dict[str, list[tuple[str, float]]]:
@@ -278,9 +317,17 @@ class Sweep(BaseModel):
         return df
 
     @cached_property
+    def base_binding_budgets(self) -> dict[str, list[str]]:
+        """Per design, the members whose budget binds in its base plan (the plan at the modes)."""
+        out = {d: [] for d in self.designs}
+        for d, names in zip(self.base.design, self.base.binding_budgets):
+            out[d] = [x for x in str(names or "").split("; ") if x]
+        return out
+
+    @cached_property
     def savings_by_design(self) -> dict[str, np.ndarray]:
         """Per design, its savings in the samples where they are defined."""
-        return {d: self.outcomes_of(d).savings.dropna().astype(float).to_numpy() for d in self.designs}
+        return {d: self.outcomes_of(d).compute_saved_vs_silo.dropna().astype(float).to_numpy() for d in self.designs}
 
     @cached_property
     def savings_positive_share(self) -> dict[str, float | None]:

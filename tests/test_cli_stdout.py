@@ -88,7 +88,7 @@ def test_compare_json_with_infeasible_designs_is_strict_json() -> None:
     """Infeasible designs have no savings: null in the JSON, never NaN."""
     proc = consortium("compare", str(INSTANCES / "infeasible-budget.yaml"), "--json", "--workers", "1")
     rows = one_json_object(proc.stdout)
-    assert proc.returncode == 0 and rows[0]["status"] == "infeasible" and rows[0]["savings_pct"] is None
+    assert proc.returncode == 0 and rows[0]["status"] == "infeasible" and rows[0]["compute_saved_vs_silo_fraction"] is None
 
 
 def test_compare_json() -> None:

@@ -48,9 +48,10 @@ TOP_FILES = {"comparison.md", "comparison.html", "comparison.csv", "comparison.j
              "compute-by-design.svg"}
 CSV_COLUMNS = ["design", "status", "total_compute_H100-hours", "total_money_USD", "unique",
                "duplicated_compute_H100-hours",
-               "adoption_compute_H100-hours", "silo_compute_H100-hours", "savings_H100-hours", "savings_percent",
-               "members_met", "members_total", "max_budget_utilisation_fraction", "max_budget_member",
-               "mip_gap_fraction"]
+               "adoption_compute_H100-hours", "silo_compute_H100-hours", "compute_saved_vs_silo_H100-hours",
+               "compute_saved_vs_silo_fraction", "members_met_count", "members_enabled_count", "members_total_count",
+               "max_budget_utilisation_fraction", "max_budget_member", "budgets_binding_count",
+               "fleets_binding_count", "mip_gap_fraction"]
 
 
 def files(d: Path) -> dict[str, bytes]:
@@ -104,8 +105,11 @@ def test_csv_figures_equal_compare(comparison):
     pairs = {"total_compute": "total_compute_H100-hours", "total_money": "total_money_USD", "unique": "unique",
              "duplicated_compute": "duplicated_compute_H100-hours",
              "adoption_compute": "adoption_compute_H100-hours", "silo_compute": "silo_compute_H100-hours",
-             "savings": "savings_H100-hours", "savings_pct": "savings_percent", "members_met": "members_met",
-             "members_total": "members_total", "max_budget_utilisation": "max_budget_utilisation_fraction",
+             "compute_saved_vs_silo": "compute_saved_vs_silo_H100-hours",
+             "compute_saved_vs_silo_fraction": "compute_saved_vs_silo_fraction", "members_met": "members_met_count",
+             "members_enabled": "members_enabled_count", "members_total": "members_total_count",
+             "budgets_binding": "budgets_binding_count", "fleets_binding": "fleets_binding_count",
+             "max_budget_utilisation": "max_budget_utilisation_fraction",
              "mip_gap": "mip_gap_fraction"}
     for design in want.index:
         assert csv.loc[design, "status"] == want.loc[design, "status"]
@@ -115,11 +119,12 @@ def test_csv_figures_equal_compare(comparison):
     assert csv.loc["consortium", "total_compute_H100-hours"] == 165
     assert csv.loc["silo", "total_compute_H100-hours"] == 300
     assert csv.loc["silo", "duplicated_compute_H100-hours"] == 150
-    assert csv.loc["consortium", "savings_H100-hours"] == 135
-    assert csv.loc["consortium", "savings_percent"] == 45
+    assert csv.loc["consortium", "compute_saved_vs_silo_H100-hours"] == 135
+    assert csv.loc["consortium", "compute_saved_vs_silo_fraction"] == 0.45
     assert csv.loc["ab", "total_compute_H100-hours"] == 160
-    assert csv.loc["ab", "silo_compute_H100-hours"] == 250 and csv.loc["ab", "savings_percent"] == 36
-    assert csv.loc["ab", "members_met"] == 2 and csv.loc["ab", "members_total"] == 3
+    assert csv.loc["ab", "silo_compute_H100-hours"] == 250 and csv.loc["ab", "compute_saved_vs_silo_fraction"] == 0.36
+    assert csv.loc["ab", "members_met_count"] == 2 and csv.loc["ab", "members_total_count"] == 3
+    assert (csv["members_enabled_count"] == 0).all()  # every member can manage alone
     assert "solve_seconds" not in "".join(csv.columns)
 
 
@@ -170,7 +175,7 @@ def test_an_infeasible_design_is_a_row_not_a_failure(tmp_path):
     out = write(WITH_INFEASIBLE, tmp_path / "inf")
     csv = pd.read_csv(out / "comparison.csv").set_index("design")
     assert csv.loc["poor", "status"] == "infeasible" and pd.isna(csv.loc["poor", "total_compute_H100-hours"])
-    assert csv.loc["poor", "members_met"] == 0
+    assert csv.loc["poor", "members_met_count"] == 0
     md = (out / "comparison.md").read_text()
     assert "Status: 2 OF 3 PLANNED" in md and "poor" in md
     assert "Status: INFEASIBLE" in (out / "designs" / "poor" / "report.md").read_text()

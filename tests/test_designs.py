@@ -1,6 +1,7 @@
 """Designs change the optimum in ways worked out by hand in each docstring."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import optimizer
@@ -99,15 +100,59 @@ def test_compare_returns_one_row_per_design_keyed_by_design():
     """Rows in instance order: consortium 165, silo 300 (savings 135 = 45%), ab 160, c-alone 50."""
     table = optimizer.compare(SUBSET)
     assert list(table.index) == ["consortium", "silo", "ab", "c-alone"]
-    assert table.loc["consortium", "savings"] == pytest.approx(135)
-    assert table.loc["consortium", "savings_pct"] == pytest.approx(45)
+    assert table.loc["consortium", "compute_saved_vs_silo"] == pytest.approx(135)
+    assert table.loc["consortium", "compute_saved_vs_silo_fraction"] == pytest.approx(0.45)
     assert table.loc["silo", "total_compute"] == pytest.approx(300)
     assert table.loc["ab", "members_met"] == 2 and table.loc["ab", "members_total"] == 3
     parallel = optimizer.compare(SUBSET, workers=2)
-    cols = ["status", "total_compute", "savings"]
+    cols = ["status", "total_compute", "compute_saved_vs_silo"]
     assert parallel[cols].equals(table[cols])
 
 
 def test_unknown_design_is_an_input_error():
     with pytest.raises(optimizer.InputError, match="did you mean 'silo'"):
         optimizer.solve(SUBSET, "sillo")
+
+
+# Hand-worked: x costs 100 compute at price 1. Lab a has a budget of 15: alone it cannot run x
+# (100 > 15), in the consortium it adopts it for 0.1 * 100 = 10 <= 15 while b (budget 1,000)
+# runs it. So a is enabled: standalone infeasible, met in the plan; the silo is infeasible and
+# compute saved vs silo is n/a. Consortium total 100 + 10 = 110.
+ENABLING = {"name": "enabling", "defaults": {"price": 1.0},
+            "members": {"a": {"budget": 15, "needs": ["x"]}, "b": {"budget": 1000, "needs": ["x"]}},
+            "workstreams": {"x": {"compute": 100}}}
+
+
+def test_members_enabled_are_the_standalone_infeasible_a_plan_meets():
+    plan = optimizer.solve(ENABLING).plan
+    assert plan.total_compute == pytest.approx(110)
+    assert plan.standalone_infeasible == ["a"] and plan.members_enabled == ["a"]
+    assert plan.silo_compute is None and plan.savings is None and plan.compute_saved_fraction is None
+    assert plan.to_dict()["members_enabled"] == ["a"]
+    silo = optimizer.solve(ENABLING, "silo").plan   # no plan: nobody is enabled
+    assert silo.status == "infeasible" and silo.members_enabled == []
+    table = optimizer.compare(ENABLING)
+    assert table.loc["consortium", "members_enabled"] == 1 and table.loc["silo", "members_enabled"] == 0
+    assert pd.isna(table.loc["consortium", "compute_saved_vs_silo"])
+    from optimizer.report.plan import summary_text
+    assert "  members enabled       1 of 2 (cannot meet their needs alone: a)" in summary_text(plan).splitlines()
+
+
+def test_pooled_payments_of_two_runners_of_one_workstream_do_not_tie():
+    """x wants 2 replicas: a and b both run it (100 each, price 1: cost 200), c (price 2, so the
+    plan is unique) adopts (10, costing 20).
+    Both runners have room to pay all 200, so the split between them is one of many; the
+    payment LP must still pick one split, the same for every random seed. Runners fund their
+    own runs first (c pays nothing for runs), the first in file order (a) takes all it can."""
+    spec = {"name": "replicas", "defaults": {"price": 1.0},
+            "members": {"a": {"budget": 500, "needs": ["x"]}, "b": {"budget": 500, "needs": ["x"]},
+                        "c": {"budget": 500, "price": 2.0, "needs": ["x"]}},
+            "workstreams": {"x": {"compute": 100, "replicas": 2}},
+            "designs": {"pooled": {"funding": "pooled"}}}
+    splits = set()
+    for seed in (0, 1, 2, 3):
+        plan = optimizer.solve(spec, "pooled", options=optimizer.SolverOptions(random_seed=seed,
+                                                                                check_unique=False)).plan
+        assert sorted(r.member for r in plan.runs) == ["a", "b"]
+        splits.add(tuple(m.paid_for_runs for m in plan.members))
+    assert splits == {(200.0, 0.0, 0.0)}

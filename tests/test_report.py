@@ -44,7 +44,7 @@ DOCUMENTED = {
     "members.csv": ["member", "needs", "budget_USD", "spent_USD", "budget_utilisation_fraction", "budget_binding",
                     "paid_for_runs_USD", "standalone_compute_H100-hours", "run_compute_H100-hours",
                     "adoption_compute_H100-hours", "runs", "adopts"],
-    "workstreams.csv": ["workstream", "needed_by", "runs", "replicas", "required", "run_by", "adopted_by",
+    "workstreams.csv": ["workstream", "needed_by", "runs_count", "replicas_count", "required", "run_by", "adopted_by",
                         "run_compute_H100-hours", "adoption_compute_H100-hours", "duplicated_compute_H100-hours"],
     "fleets.csv": ["member", "accelerator", "capacity_accelerator-hours", "used_accelerator-hours",
                    "utilisation_fraction", "binding"],
@@ -111,7 +111,7 @@ def test_csv_figures_equal_the_result(two_labs, report):
     ws = pd.read_csv(report / "workstreams.csv")
     want = two_labs.workstreams.iloc[0]
     row = ws.iloc[0]
-    assert row["workstream"] == "x" and row["runs"] == 1 and row["run_by"] == want.run_by
+    assert row["workstream"] == "x" and row["runs_count"] == 1 and row["run_by"] == want.run_by
     assert row["run_compute_H100-hours"] == pytest.approx(want.run_compute) == 100
     assert row["adoption_compute_H100-hours"] == pytest.approx(want.adoption_compute) == 10
     assert row["duplicated_compute_H100-hours"] == 0
@@ -121,7 +121,9 @@ def test_headline_in_markdown(report):
     md = (report / "report.md").read_text()
     assert "**Total R&D compute:** 110 H100-hours" in md
     assert "**Silo compute:** 200 H100-hours" in md
-    assert "**Duplicated compute avoided:** 90 H100-hours — 45.0% of silo compute" in md
+    assert "**Compute saved vs silo:** 90 H100-hours — 45.0% of silo compute" in md
+    # both labs can meet their needs alone: the plan enables nobody
+    assert "**Members enabled:** 0 of 2 — every member can meet its needs alone" in md
     assert "Status: OPTIMAL" in md and "MIP gap 0%" in md
     for chart in CHART_FILES:
         assert f"]({chart})" in md

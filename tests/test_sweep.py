@@ -33,17 +33,23 @@ def test_savings_are_linear_in_the_compute_multiplier():
     sw = sweep(TWO_LABS, ["consortium", "silo"], samples=40, seed=3)
     m = sw.inputs["compute:x"]
     cons = sw.outcomes[sw.outcomes.design == "consortium"].set_index("sample")
-    assert np.allclose(cons.savings, 90 * m, rtol=0, atol=1e-5)  # figures are rounded to 1e-6
+    assert np.allclose(cons.compute_saved_vs_silo, 90 * m, rtol=0, atol=1e-5)  # figures are rounded to 1e-6
     assert np.allclose(cons.total_compute, 110 * m, rtol=0, atol=1e-5)
     assert m.min() >= 0.5 and m.max() <= 2.0
     assert m.mean() == pytest.approx(3.5 / 3, rel=0.02)
     summary = sw.summary
-    assert summary.loc["consortium", "savings_mean"] == pytest.approx(90 * m.mean())
-    assert summary.loc["consortium", "savings_p50"] == pytest.approx(90 * m.median())
-    assert summary.loc["silo", "savings_mean"] == 0
+    assert summary.loc["consortium", "compute_saved_mean"] == pytest.approx(90 * m.mean())
+    assert summary.loc["consortium", "compute_saved_p50"] == pytest.approx(90 * m.median())
+    assert summary.loc["silo", "compute_saved_mean"] == 0
+    assert summary.loc["consortium", "compute_saved_samples"] == 40
+    assert summary.loc["consortium", "enables_members_share"] == 0  # both labs can always manage alone
     assert sw.beats.loc["consortium", "silo"] == 1.0 and sw.beats.loc["silo", "consortium"] == 0.0
-    rho = sw.sensitivity.set_index(["design", "input"]).spearman_rho
-    assert rho["consortium", "compute:x"] == pytest.approx(1.0)
+    sens = sw.sensitivity.set_index(["design", "input"])
+    assert sens.spearman_rho["consortium", "compute:x"] == pytest.approx(1.0)
+    # over 40 samples the noise level is 1.96 / sqrt(39) = 0.314
+    assert sens.samples["consortium", "compute:x"] == 40
+    assert sens.noise_threshold["consortium", "compute:x"] == pytest.approx(1.959964 / 39 ** 0.5)
+    assert sens.significant["consortium", "compute:x"]
     # both designs' silo: a and b each run x (200 m); the silo design runs x twice (100 m duplicated)
     silo = sw.outcomes[sw.outcomes.design == "silo"].set_index("sample")
     assert np.allclose(cons.silo_compute, 200 * m, rtol=0, atol=1e-5)
@@ -78,10 +84,12 @@ def test_summary_text_says_the_known_answer():
     lines = summary_text(sw).splitlines()
     assert lines[0] == "two labs: 40 samples (seed 3) x 2 designs, 1 uncertain input"
     consortium = next(line.split() for line in lines if line.startswith("consortium "))
-    assert consortium[:3] == ["consortium", "0%", num(90 * sw.inputs["compute:x"].mean())]
-    assert consortium[-2:] == ["100%", "0"]            # the base plan always fits, regret 0
-    assert lines[-2:] == ["inputs that move savings most (Spearman rank correlation):",
-                          "  consortium: compute:x +1.00"]
+    # infeasible 0%, enables members 0%, the mean of 90 m, ... over all 40 samples
+    assert consortium[:4] == ["consortium", "0%", "0%", num(90 * sw.inputs["compute:x"].mean())]
+    assert consortium[-4:] == ["40/40", "samples", "100%", "0"]   # the base plan always fits, regret 0
+    assert lines[-2:] == ["inputs that move compute saved vs silo most (Spearman rank correlation, |rho| above "
+                          "the noise threshold 1.96/sqrt(n-1)):",
+                          "  consortium: compute:x +1.00 (n = 40, threshold 0.31)"]
 
 
 def test_same_seed_same_samples_and_different_seed_different_samples():

@@ -44,19 +44,21 @@ TWO = {
 SAMPLES, SEED = 24, 3
 CU = "H100-hours"
 COLUMNS = {
-    "summary.csv": ["design", "samples", "infeasible_fraction", "savings_samples", f"savings_mean_{CU}",
-                    f"savings_p5_{CU}", f"savings_p50_{CU}", f"savings_p95_{CU}", f"total_compute_mean_{CU}",
+    "summary.csv": ["design", "samples_count", "infeasible_fraction", "enables_members_fraction",
+                    "compute_saved_samples_count", f"compute_saved_mean_{CU}", f"compute_saved_p5_{CU}",
+                    f"compute_saved_p50_{CU}", f"compute_saved_p95_{CU}", f"total_compute_mean_{CU}",
                     "base_plan_feasible_fraction", f"base_plan_compute_mean_{CU}", f"base_plan_regret_mean_{CU}"],
-    "outcomes.csv": ["sample", "design", "status", f"total_compute_{CU}", f"silo_compute_{CU}", f"savings_{CU}",
-                     f"duplicated_compute_{CU}", "base_plan_feasible", f"base_plan_compute_{CU}", "plan"],
+    "outcomes.csv": ["sample", "design", "status", f"total_compute_{CU}", f"silo_compute_{CU}",
+                     f"compute_saved_vs_silo_{CU}", "enables_members", f"duplicated_compute_{CU}", "base_plan_feasible", f"base_plan_compute_{CU}", "plan"],
     "inputs.csv": ["sample", "compute:x"],
     "beats.csv": ["design", "versus", "beats_fraction"],
-    "sensitivity.csv": ["design", "input", "spearman_rho"],
+    "sensitivity.csv": ["design", "input", "spearman_rho", "samples_count", "noise_threshold_rho", "significant"],
     "run_frequency.csv": ["design", "member", "workstream", "samples_running", "running_fraction"],
 }
-SUMMARY_KEYS = {"infeasible_share": "infeasible_fraction", "savings_samples": "savings_samples",
-                "savings_mean": f"savings_mean_{CU}", "savings_p5": f"savings_p5_{CU}",
-                "savings_p50": f"savings_p50_{CU}", "savings_p95": f"savings_p95_{CU}",
+SUMMARY_KEYS = {"infeasible_share": "infeasible_fraction", "enables_members_share": "enables_members_fraction",
+                "compute_saved_samples": "compute_saved_samples_count",
+                "compute_saved_mean": f"compute_saved_mean_{CU}", "compute_saved_p5": f"compute_saved_p5_{CU}",
+                "compute_saved_p50": f"compute_saved_p50_{CU}", "compute_saved_p95": f"compute_saved_p95_{CU}",
                 "total_compute_mean": f"total_compute_mean_{CU}",
                 "base_plan_feasible_share": "base_plan_feasible_fraction",
                 "base_plan_compute_mean": f"base_plan_compute_mean_{CU}",
@@ -98,16 +100,16 @@ def test_known_answer_savings_are_90_times_the_multiplier(report, sw):
     assert ((m >= 0.5) & (m <= 2.0)).all()
     cons = out[out.design == "consortium"].set_index("sample")
     silo = out[out.design == "silo"].set_index("sample")
-    assert cons[f"savings_{CU}"].to_numpy() == pytest.approx(90 * m.to_numpy(), abs=1e-5)
+    assert cons[f"compute_saved_vs_silo_{CU}"].to_numpy() == pytest.approx(90 * m.to_numpy(), abs=1e-5)
     assert cons[f"silo_compute_{CU}"].to_numpy() == pytest.approx(200 * m.to_numpy(), abs=1e-5)
     assert cons[f"total_compute_{CU}"].to_numpy() == pytest.approx(110 * m.to_numpy(), abs=1e-5)
-    assert (silo[f"savings_{CU}"] == 0).all()
+    assert (silo[f"compute_saved_vs_silo_{CU}"] == 0).all() and not out.enables_members.any()
     assert (out.status == "optimal").all() and out.base_plan_feasible.all()
     summary = pd.read_csv(report / "summary.csv").set_index("design")
     for q, col in ((0.05, "p5"), (0.5, "p50"), (0.95, "p95")):
-        assert summary.loc["consortium", f"savings_{col}_{CU}"] == pytest.approx(90 * m.quantile(q), abs=1e-5)
-    assert summary.loc["consortium", f"savings_mean_{CU}"] == pytest.approx(90 * m.mean(), abs=1e-5)
-    assert summary.loc["consortium", "savings_samples"] == SAMPLES
+        assert summary.loc["consortium", f"compute_saved_{col}_{CU}"] == pytest.approx(90 * m.quantile(q), abs=1e-5)
+    assert summary.loc["consortium", f"compute_saved_mean_{CU}"] == pytest.approx(90 * m.mean(), abs=1e-5)
+    assert summary.loc["consortium", "compute_saved_samples_count"] == SAMPLES
     assert summary.loc["consortium", f"base_plan_regret_mean_{CU}"] == 0
     beats = pd.read_csv(report / "beats.csv").set_index(["design", "versus"])["beats_fraction"]
     assert beats["consortium", "silo"] == 1 and beats["silo", "consortium"] == 0
@@ -121,13 +123,13 @@ def test_csv_figures_equal_the_sweep(report, sw):
     want = sw.summary
     assert list(summary.index) == sw.designs
     for d in sw.designs:
-        assert summary.loc[d, "samples"] == want.loc[d, "samples"]
+        assert summary.loc[d, "samples_count"] == want.loc[d, "samples"]
         for key, col in SUMMARY_KEYS.items():
             assert summary.loc[d, col] == pytest.approx(want.loc[d, key], abs=1e-6), (d, key)
     out = pd.read_csv(report / "outcomes.csv")
     src = sw.outcomes.reset_index(drop=True)
     assert list(out["sample"]) == list(src["sample"]) and list(out.design) == list(src.design)
-    for key in ("total_compute", "silo_compute", "savings", "duplicated_compute", "base_plan_compute"):
+    for key in ("total_compute", "silo_compute", "compute_saved_vs_silo", "duplicated_compute", "base_plan_compute"):
         assert out[f"{key}_{CU}"].to_numpy() == pytest.approx(src[key].astype(float).to_numpy()), key
     assert list(out.plan) == list(src.plan) and list(out.status) == list(src.status)
     inputs = pd.read_csv(report / "inputs.csv").set_index("sample")
@@ -168,16 +170,19 @@ def test_markdown_shows_the_sections(report, sw):
     assert "Status: ALWAYS FEASIBLE" in md
     assert f"**Samples:** {SAMPLES} — Latin hypercube, seed {SEED}" in md
     assert "**Uncertain inputs:** 1 — 1 compute" in md
-    p50 = sw.summary.loc["consortium", "savings_p50"]
-    assert f"**Savings P50 · consortium:** {num(p50)} H100-hours" in md
-    assert f"defined in {SAMPLES} of {SAMPLES} samples" in md
-    assert "**Savings positive · consortium:** 100.0%" in md
-    assert "| consortium | 0% | " in md and f"| {SAMPLES} / {SAMPLES} | 100.0% | 0 |" in md
+    p50 = sw.summary.loc["consortium", "compute_saved_p50"]
+    assert f"**Compute saved vs silo P50 · consortium:** {num(p50)} H100-hours" in md
+    assert f"over the {SAMPLES} of {SAMPLES} samples where it is defined" in md
+    assert "**Compute saved positive · consortium:** 100.0%" in md
+    assert "**Enables members · consortium:** 0%" in md
+    assert "| consortium | 0% | 0% | " in md and f"| {SAMPLES} / {SAMPLES} | 100.0% | 0 |" in md
+    # the noise threshold over 24 samples: 1.96 / sqrt(23) = 0.41
+    assert "noise threshold: 0.41 over 24 samples (consortium)" in md
     assert "| consortium | *—* | **100.0%** |" in md and "| silo | 0% | *—* |" in md
     assert "| compute:x | **+1.00** |" in md
-    assert "*Left out: silo (savings do not vary across the samples" in md
+    assert "*Left out: silo (compute saved vs silo does not vary across the samples" in md
     assert "](savings-histograms.svg)" in md and "](sensitivity.svg)" in md
-    for heading in ("## Savings per design", "## Which design needs less compute", "## Sensitivity",
+    for heading in ("## Compute saved vs silo per design", "## Which design needs less compute", "## Sensitivity",
                     "## How often each member runs each workstream", "## Reading the sweep"):
         assert heading in md, heading
 
@@ -224,7 +229,10 @@ def test_a_design_that_is_sometimes_infeasible(tmp_path):
     over = int((m > 1.5).sum())
     assert over > 0
     assert summary.loc["silo", "infeasible_fraction"] == pytest.approx(over / SAMPLES)
-    assert summary.loc["consortium", "savings_samples"] == SAMPLES - over
+    assert summary.loc["consortium", "compute_saved_samples_count"] == SAMPLES - over
+    # where a cannot manage alone the consortium still has a plan: it enables a in those samples
+    assert summary.loc["consortium", "enables_members_fraction"] == pytest.approx(over / SAMPLES)
+    assert summary.loc["silo", "enables_members_fraction"] == 0
     md = (out / "sweep.md").read_text()
     assert "Status: SOMETIMES INFEASIBLE" in md
     assert f"silo {pct(over / SAMPLES)}" in md
@@ -314,4 +322,4 @@ def test_shipped_sweep_is_current(tmp_path):
     assert not stale, f"{committed.relative_to(ROOT)} is stale ({', '.join(stale)}): run `make reports`"
     for name in (n for n in new if n.endswith(".parquet")):
         pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(new[name])), pd.read_parquet(io.BytesIO(old[name])))
-    assert np.isfinite(pd.read_csv(committed / "summary.csv")["samples"]).all()
+    assert np.isfinite(pd.read_csv(committed / "summary.csv")["samples_count"]).all()

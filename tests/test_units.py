@@ -96,6 +96,9 @@ def test_same_plan_same_figures_in_other_units(flagship, base, system):
             assert plan(r) == plan(ref), design
         assert r.total_compute == pytest.approx(ref.total_compute * a, rel=1e-9), design
         assert r.total_money == pytest.approx(ref.total_money * b, rel=1e-9), design
+        if ref.silo_compute is None:  # recipe-at-15x: five labs cannot manage alone, in any units
+            assert r.silo_compute is None and r.savings is None and r.members_enabled == ref.members_enabled, design
+            continue
         assert r.silo_compute == pytest.approx(ref.silo_compute * a, rel=1e-9), design
         assert r.savings == pytest.approx(ref.savings * a, rel=1e-9), design
 

@@ -219,7 +219,7 @@ def against_silo(p: Plan) -> tuple[float, float, float, str] | None:
 
 def silo_chart(p: Plan) -> str | None:
     """Silo compute against the consortium's, split into first runs, duplicate runs and
-    adoption, with the avoided duplication marked between the two."""
+    adoption, with the compute saved vs silo marked between the two."""
     if p.first_run_compute is None:
         return None
     total, silo = p.total_compute, p.silo_compute
@@ -246,7 +246,7 @@ def silo_chart(p: Plan) -> str | None:
             lo, hi, saved, share = gap
             ax.add_patch(Rectangle((x_cons - w / 2, lo), w, hi - lo, facecolor="none", edgecolor=AVOIDED,
                                    hatch="///", linewidth=1.2, linestyle=DASHED))
-            word = "duplication avoided" if saved > 0 else "extra compute"
+            word = "compute saved vs silo" if saved > 0 else "extra compute vs silo"
             ax.annotate(f"{word}\n{compact(abs(saved))} {p.compute_unit}{share}",
                         xy=(x_cons + w / 2, (lo + hi) / 2), xytext=(x_cons + w / 2 + 0.1, (lo + hi) / 2),
                         va="center", ha="left", fontsize=9, color=INK,
@@ -275,9 +275,9 @@ PLAN_CHARTS = {
         "Share of each member's budget spent and of each owned fleet's hours used over the horizon. "
         "The dashed line is 100%: a bar reaching it is a binding limit."),
     "silo-vs-consortium": (
-        silo_chart, "Silo vs consortium R&D compute, with the avoided duplication",
+        silo_chart, "Silo vs consortium R&D compute, with the compute saved vs silo",
         "Left: the compute if every member met its needs alone. Right: the consortium plan, split into "
-        "first runs, second and later runs, and adoption; the hatched box is the duplication avoided."),
+        "first runs, second and later runs, and adoption; the hatched box is the compute saved vs silo."),
 }
 
 
@@ -340,7 +340,7 @@ def compute_by_design_chart(rows: list[Plan]) -> str | None:
         handles = [Patch(color=SILO, label="silo: the design's members each alone"),
                    Patch(color=ADOPTION, label="adoption"),
                    Patch(color=FIRST_RUNS, label="first runs"),
-                   Patch(facecolor="none", edgecolor=AVOIDED, hatch="///", label="saved against the silo"),
+                   Patch(facecolor="none", edgecolor=AVOIDED, hatch="///", label="compute saved vs silo"),
                    Patch(color=DUPLICATE_RUNS, label="second and later runs (duplicated)")]
         fig.legend(handles=handles, loc="outside lower center", ncols=3)
         return svg_text(fig)
@@ -424,18 +424,18 @@ def histograms_chart(sw: Sweep, summary: list[dict]) -> str | None:
             ax.text(-0.01, 0.5, d, transform=ax.transAxes, ha="right", va="center", fontsize=9,
                     fontweight="bold")
             if not len(v):
-                ax.text(0.5, 0.5, "no sample with savings defined (design or silo infeasible)",
+                ax.text(0.5, 0.5, "no sample with compute saved vs silo defined (design or silo infeasible)",
                         transform=ax.transAxes, ha="center", va="center", fontsize=8.5, color=MUTED)
                 continue
             ax.hist(v, bins=bins, color=SKY, edgecolor="white", linewidth=0.5)
-            qs = [(r["savings_p5"], DASHED), (r["savings_p50"], "solid"), (r["savings_p95"], DASHED)]
+            qs = [(r["compute_saved_p5"], DASHED), (r["compute_saved_p50"], "solid"), (r["compute_saved_p95"], DASHED)]
             for q, style in qs:
                 ax.axvline(q, color=INK, linestyle=style, linewidth=1.1)  # defined: v is not empty
             text = " · ".join(f"{k} {compact(q)}" for k, (q, _) in zip(("P5", "P50", "P95"), qs))
             ax.text(1.0, 1.02, f"{text}   (n = {len(v)} of {r['samples']})", transform=ax.transAxes, ha="right",
                     va="bottom", fontsize=8, color=MUTED)
         compact_ticks(axes[-1].xaxis)
-        axes[-1].set_xlabel(f"savings against the silo ({sw.units.get('compute') or 'compute units'}) per sample")
+        axes[-1].set_xlabel(f"compute saved vs silo ({sw.units.get('compute') or 'compute units'}) per sample")
         fig.suptitle("Savings across samples, per design", x=0.01, ha="left", fontsize=11, fontweight="bold")
         fig.legend(handles=[Patch(color=SKY, label="samples"),
                             Line2D([], [], color=INK, linewidth=1.1, label="P50 (median)"),
@@ -477,9 +477,9 @@ def sensitivity_chart(sw: Sweep) -> str | None:
             ax.tick_params(axis="y", length=0)
             ax.set_title(d, fontsize=10, pad=6)
         which = "the input" if k_max == 1 else f"top {k_max} inputs"
-        fig.suptitle(f"What drives savings: {which} by |Spearman ρ|, per design", x=0.01,
+        fig.suptitle(f"What drives compute saved vs silo: {which} by |Spearman ρ|, per design", x=0.01,
                      ha="left", fontsize=11, fontweight="bold")
-        fig.legend(handles=[Patch(color=BLUE, label="higher input, more savings"),
-                            Patch(color=VERMILION, label="higher input, less savings")],
+        fig.legend(handles=[Patch(color=BLUE, label="higher input, more compute saved"),
+                            Patch(color=VERMILION, label="higher input, less compute saved")],
                    loc="outside lower center", ncols=2)
         return svg_text(fig)

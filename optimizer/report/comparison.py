@@ -37,8 +37,11 @@ DESIGNS_DIR = "designs"
 def csv_columns(cu: str, money: str = "money") -> dict[str, str]:
     """Row key -> comparison.csv column name (units in the name where the column has units)."""
     return {**{k: k for k in ROW_COLUMNS},
-            **with_unit(("total_compute", "duplicated_compute", "adoption_compute", "silo_compute", "savings"), cu),
-            "total_money": f"total_money_{money}", "savings_pct": "savings_percent",
+            **with_unit(("total_compute", "duplicated_compute", "adoption_compute", "silo_compute",
+                         "compute_saved_vs_silo"), cu),
+            "total_money": f"total_money_{money}", "members_met": "members_met_count",
+            "members_enabled": "members_enabled_count", "members_total": "members_total_count",
+            "budgets_binding": "budgets_binding_count", "fleets_binding": "fleets_binding_count",
             "max_budget_utilisation": "max_budget_utilisation_fraction", "mip_gap": "mip_gap_fraction",
             "last_ready": "last_need_ready_period", "mean_periods_to_needs": "mean_periods_to_needs"}
 
@@ -105,7 +108,7 @@ def _status(rows: list[ComparisonRow]) -> Status:
     return Status("warn", f"{planned} OF {n} PLANNED" if planned < n else "FEASIBLE", text)
 
 
-def _headline(rows: list[ComparisonRow], cu: str) -> Figures:
+def _headline(rows: list[ComparisonRow], plans: list[Plan], cu: str) -> Figures:
     everyone = [r for r in rows if r.planned and r.members_total and r.members_met == r.members_total]
     silo_row = next((r for r in rows if r.design == "silo" and r.planned), None)
     silo = silo_row.total_compute if silo_row else next(
@@ -116,34 +119,44 @@ def _headline(rows: list[ComparisonRow], cu: str) -> Figures:
     if best:
         value, names = best
         row = next(r for r in everyone if r.design == names[0])
-        note = ", ".join(names) + (f": {pct(row.savings / row.silo_compute)} below silo"
-                                   if row.savings is not None and row.silo_compute else "")
+        note = ", ".join(names) + (f": {pct(row.compute_saved_vs_silo_fraction)} below silo"
+                                   if row.compute_saved_vs_silo_fraction is not None else "")
         items.append(Figure("Lowest total, all members", num(value), cu, note, key=True))
     else:
         items.append(Figure("Lowest total, all members", "n/a", "", "no design plans for every member", key=True))
-    shares = [r for r in rows if r.planned and r.savings_pct is not None and r.design != "silo"]
-    hi, lo = _best(shares, "savings_pct", max), _best(shares, "savings_pct", min)
+    key = "compute_saved_vs_silo_fraction"
+    shares = [r for r in rows if r.planned and getattr(r, key) is not None and r.design != "silo"]
+    hi, lo = _best(shares, key, max), _best(shares, key, min)
     if hi and lo:
-        value = f"{lo[0]:.1f} to {hi[0]:.1f}%" if lo[0] != hi[0] else f"{hi[0]:.1f}%"
+        value = f"{100 * lo[0]:.1f} to {100 * hi[0]:.1f}%" if lo[0] != hi[0] else f"{100 * hi[0]:.1f}%"
         note = f"least: {', '.join(lo[1])}; most: {', '.join(hi[1])}" if lo[0] != hi[0] else ", ".join(hi[1])
-        items.append(Figure("Savings vs silo", value, "", note, key=True))
+        items.append(Figure("Compute saved vs silo", value, "", note, key=True))
     else:
-        items.append(Figure("Savings vs silo", "n/a", "", "needs a plan and a silo baseline", key=True))
+        items.append(Figure("Compute saved vs silo", "n/a", "", "needs a plan and a silo baseline", key=True))
+    enabled = _best([r for r in rows if r.planned], "members_enabled", max)
+    if enabled and enabled[0] > 0:
+        row = next(r for r in rows if r.design == enabled[1][0])
+        items.append(Figure("Members enabled", f"{int(enabled[0])} of {len(next(p for p in plans if p.design == row.design).members)}", "",
+                            f"cannot meet their needs alone, do in: {', '.join(enabled[1])}", key=True))
+    else:
+        items.append(Figure("Members enabled", "0", "", "every member of every design can meet its needs alone",
+                            key=True))
     return Figures(items)
 
 
 def _designs_table(c: Comparison) -> Table:
     settings = c.settings
     headers = [("Design", "")] + ([("What it changes", "")] if settings else []) + [
-        ("Status", ""), ("Members met", ""), ("Runs", ""), ("Adoptions", ""), ("MIP gap", ""), ("Plan", "")]
+        ("Status", ""), ("Members met", ""), ("Members enabled", ""), ("Runs", ""), ("Adoptions", ""), ("MIP gap", ""), ("Plan", "")]
     out = []
     for r, p in zip(c.rows, c.plans):
         status: Cell = r.status if r.planned else Mark(r.status, "bind")
         out.append([r.design] + ([_unbroken_ids(settings.get(r.design, ""))] if settings else []) + [
-            status, f"{r.members_met} / {r.members_total}", str(len(p.runs)) if r.planned else "—",
+            status, f"{r.members_met} / {r.members_total}", str(r.members_enabled) if r.planned else "—",
+            str(len(p.runs)) if r.planned else "—",
             str(len(p.adoptions)) if r.planned else "—", pct(r.mip_gap), PLAN_WORDS[r.unique]])
     k = 2 if settings else 1
-    return Table(headers, out, numeric={k + 1, k + 2, k + 3, k + 4}, wide={1} if settings else set())
+    return Table(headers, out, numeric={k + 1, k + 2, k + 3, k + 4, k + 5}, wide={1} if settings else set())
 
 
 def _unbroken_ids(text: str) -> list[Cell]:
@@ -153,20 +166,22 @@ def _unbroken_ids(text: str) -> list[Cell]:
 
 def _compute_table(c: Comparison, cu: str, money: str) -> Table:
     headers = [("Design", ""), ("Total compute", cu), ("First runs", cu), ("Duplicated", cu), ("Adoption", cu),
-               ("Silo compute", cu), ("Saved vs silo", cu), ("Saved", "% of silo"), ("Total money", money),
+               ("Silo compute", cu), ("Compute saved vs silo", cu), ("Saved", "% of silo"), ("Total money", money),
                ("Highest budget use", "")] + ([("Last need ready", ""), ("Mean periods to needs", "")]
                                                  if c.timed else [])
     out = []
-    best = _best([r for r in c.rows if r.planned and r.design != "silo"], "savings_pct", max)
+    key = "compute_saved_vs_silo_fraction"
+    best = _best([r for r in c.rows if r.planned and r.design != "silo"], key, max)
     for r, p in zip(c.rows, c.plans):
-        share: Cell = "n/a" if r.savings_pct is None else f"{r.savings_pct:.1f}%"
+        share: Cell = "n/a" if getattr(r, key) is None else f"{100 * getattr(r, key):.1f}%"
         if best and r.design in best[1]:
             share = Mark(str(share), "strong")
         util = r.max_budget_utilisation
         use: Cell = "n/a" if util is None else [pct(util), " ", Mark(r.max_budget_member or "", "id"),
                                                 *binds_badge(p.binds(r.max_budget_member))]
         out.append([r.design, num(r.total_compute), num(p.first_run_compute), num(r.duplicated_compute),
-                    num(r.adoption_compute), num(r.silo_compute), num(r.savings), share, num(r.total_money), use]
+                    num(r.adoption_compute), num(r.silo_compute), num(r.compute_saved_vs_silo), share,
+                    num(r.total_money), use]
                    + ([r.last_ready or "n/a", num(r.mean_periods_to_needs)] if c.timed else []))
     return Table(headers, out, numeric=set(range(1, 9)) | ({11} if c.timed else set()))
 
@@ -176,12 +191,15 @@ def _notes() -> Bullets:
         "Total compute is everything the plan spends: runs plus adoptions. First runs are each workstream's "
         "cheapest run; duplicated compute is all its other runs (second and later); adoption compute is what "
         "adopting published results costs.",
-        "Savings are against each design's own silo: the members taking part in that design (with its "
+        "Compute saved vs silo is against each design's own silo: the members taking part in that design (with its "
         "overrides) each meeting their needs alone. A design over fewer members has a smaller silo, so "
         "compare its share saved, not its total.",
         "Total money is what each plan's runs and adoptions cost. Every design minimises its objective "
         "list in order (by default compute, then money among the plans with the least compute); Plan says "
         "whether another plan reaches exactly the same values (each design's report names one).",
+        "Members enabled are the design's members that cannot meet their needs alone (standalone infeasible) "
+        "but do in its plan; when there is any, the design's silo is infeasible and compute saved vs silo is "
+        "not defined (n/a).",
         "Highest budget use is the member spending the largest share of its budget; a budget binds when at "
         f"least {BINDING:.1%} of it is spent.",
         "Each design's full report (who runs what on which accelerator, who adopts it, budgets and fleets, "
@@ -210,7 +228,7 @@ def _assumptions(plans: list[Plan]) -> list[tuple[str, Cell]]:
 def blocks(c: Comparison, dirs: dict[str, str]) -> list[Block]:
     p = c.plans[0]
     return [Title(p.instance, f"Design comparison · {len(c.rows)} {noun(len(c.rows), 'design')}"), _status(c.rows),
-            Heading("Headline", "headline"), _headline(c.rows, p.compute_unit), Heading("Compute by design", "compute"),
+            Heading("Headline", "headline"), _headline(c.rows, c.plans, p.compute_unit), Heading("Compute by design", "compute"),
             Chart(CHART, "R&D compute by design against each design's silo",
                   "Per design, the grey bar is its silo (its members each alone); the coloured bar its plan: first "
                   "runs, second and later runs, adoption. The hatched box is the compute saved against the silo."),
@@ -246,13 +264,15 @@ def summary_text(c: Comparison) -> str:
     """What `consortium compare` prints."""
     units = c.units
     head = ["design", "status", f"total ({units.get('compute', '')})", f"money ({units.get('money', '')})",
-            "duplicated", "adoption", "savings vs silo", "met", "max budget use", "plan", "time"]
+            "duplicated", "adoption", "compute saved vs silo", "met", "enabled", "binding budgets/fleets", "max budget use", "plan", "time"]
     rows = [head]
     for r in c.rows:
-        share = f" ({r.savings_pct:.1f}%)" if r.savings_pct is not None else ""
+        share = f" ({r.compute_saved_vs_silo_fraction:.1%})" if r.compute_saved_vs_silo_fraction is not None else ""
         util = "n/a" if r.max_budget_utilisation is None else f"{r.max_budget_utilisation:.0%} {r.max_budget_member}"
         rows.append([r.design, r.status, num(r.total_compute), num(r.total_money), num(r.duplicated_compute),
-                     num(r.adoption_compute), num(r.savings) + share, f"{r.members_met}/{r.members_total}", util,
+                     num(r.adoption_compute), num(r.compute_saved_vs_silo) + share,
+                     f"{r.members_met}/{r.members_total}", str(r.members_enabled) if r.planned else "-",
+                     f"{r.budgets_binding}/{r.fleets_binding}" if r.planned else "-", util,
                      PLAN_WORDS[r.unique], f"{c.solve_seconds.get(r.design, 0.0):.2f}s"])
     return "\n".join([f"{c.instance}: {len(c.rows)} {noun(len(c.rows), 'design')}"] + text_table(rows, left=2))
 

@@ -100,11 +100,16 @@ def _headline(p: Plan) -> Figures:
     else:
         items.append(Figure("Silo compute", num(p.silo_compute), cu, "each member meeting its needs alone"))
     if p.savings is not None and p.silo_compute:
-        word = "Duplicated compute avoided" if p.savings >= 0 else "Extra compute vs silo"
-        items.append(Figure(word, num(abs(p.savings)), cu, f"{pct(abs(p.savings_share))} of silo compute", key=True))
-    else:
-        items.append(Figure("Duplicated compute avoided", "n/a", "", "needs both a plan and a silo baseline",
+        word = "Compute saved vs silo" if p.savings >= 0 else "Extra compute vs silo"
+        items.append(Figure(word, num(abs(p.savings)), cu, f"{pct(abs(p.compute_saved_fraction))} of silo compute",
                             key=True))
+    else:
+        items.append(Figure("Compute saved vs silo", "n/a", "", "needs both a plan and a silo baseline",
+                            key=True))
+    items.append(Figure("Members enabled", f"{len(p.members_enabled)} of {len(p.members)}" if planned else "n/a", "",
+                        ("cannot meet their needs alone, do here: " + ", ".join(p.members_enabled))
+                        if p.members_enabled else "every member can meet its needs alone"
+                        if planned else "no plan", key=True))
     items += [Figure("Adoption compute", num(p.adoption_compute), unit(p.adoption_compute),
                      "adopting published results"),
               Figure("Duplicated compute", num(p.duplicated_compute), unit(p.duplicated_compute),
@@ -328,7 +333,7 @@ def csv_tables(p: Plan) -> dict[str, pd.DataFrame]:
             [[w.workstream, "; ".join(w.needed_by), w.runs, w.replicas, w.required, "; ".join(w.run_by),
               "; ".join(w.adopted_by), w.run_compute, w.adoption_compute, w.duplicated_compute]
              for w in p.workstreams],
-            ["workstream", "needed_by", "runs", "replicas", "required", "run_by", "adopted_by",
+            ["workstream", "needed_by", "runs_count", "replicas_count", "required", "run_by", "adopted_by",
              f"run_compute_{cu}", f"adoption_compute_{cu}", f"duplicated_compute_{cu}"]),
         "fleets.csv": frame(
             [[f.member, f.accelerator, f.capacity_hours, f.used_hours, f.utilisation,
@@ -374,20 +379,25 @@ def summary_text(p: Plan) -> str:
     lines = [f"{p.instance} — design {p.design}: {p.status}"
              + (f" (gap {p.mip_gap:.2%})" if p.status == SolveStatus.FEASIBLE and p.mip_gap is not None else "")]
     if p.planned:
-        lines += [f"  objectives          {objectives_text(p)}",
-                  f"  plan                {uniqueness_text(p.unique, p.alternative)}",
-                  f"  total R&D compute   {num(p.total_compute, cu)}",
-                  f"  total money         {num(p.total_money, mu)}"]
+        lines += [f"  objectives            {objectives_text(p)}",
+                  f"  plan                  {uniqueness_text(p.unique, p.alternative)}",
+                  f"  total R&D compute     {num(p.total_compute, cu)}",
+                  f"  total money           {num(p.total_money, mu)}"]
         if p.silo_compute is not None:
-            share = f" ({p.savings_share:.1%})" if p.silo_compute else ""
-            lines += [f"  silo compute        {num(p.silo_compute, cu)}",
-                      f"  duplication avoided {num(p.savings, cu)}{share}"]
+            share = f" ({p.compute_saved_fraction:.1%})" if p.silo_compute else ""
+            lines += [f"  silo compute          {num(p.silo_compute, cu)}",
+                      f"  compute saved vs silo {num(p.savings, cu)}{share}"]
         else:
-            lines.append("  silo compute        n/a (infeasible alone: " + ", ".join(p.standalone_infeasible) + ")")
+            lines += ["  silo compute          n/a (infeasible alone: " + ", ".join(p.standalone_infeasible) + ")",
+                      "  compute saved vs silo n/a"]
+        enabled = p.members_enabled
+        lines.append(f"  members enabled       {len(enabled)} of {len(p.members)}"
+                     + (f" (cannot meet their needs alone: {', '.join(enabled)})" if enabled else
+                        " (every member can meet its needs alone)"))
         if p.periods is not None:
-            lines.append(f"  last need ready     {p.last_ready or '-'} (time objective {num(p.time_to_needs)})")
-        lines += [f"  adoption compute    {num(p.adoption_compute, cu)}",
-                  f"  duplicated compute  {num(p.duplicated_compute, cu)} (second and later runs)", "",
+            lines.append(f"  last need ready       {p.last_ready or '-'} (time objective {num(p.time_to_needs)})")
+        lines += [f"  adoption compute      {num(p.adoption_compute, cu)}",
+                  f"  duplicated compute    {num(p.duplicated_compute, cu)} (second and later runs)", "",
                   "  workstream: who runs it (on what) / who adopts it"]
         ran = {w.workstream: w for w in p.workstreams}
         for w in p.plan_workstreams:

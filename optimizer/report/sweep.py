@@ -40,15 +40,16 @@ FILES = [
     ("sweep.html", "this report as one self-contained page (charts inline)"),
     ("sweep.md", "this report in Markdown, the charts as the SVG files beside it"),
     ("sweep.json", "the summaries as a JSON object, as `sweep --json` prints them"),
-    ("summary.csv", "one row per design: infeasibility, savings distribution, base plan"),
-    ("outcomes.csv", "one row per sample and design: status, compute, savings, base plan, plan"),
+    ("summary.csv", "one row per design: infeasibility, members enabled, compute saved vs silo, base plan"),
+    ("outcomes.csv", "one row per sample and design: status, compute, compute saved vs silo, base plan, plan"),
     ("outcomes.parquet", "the same table as Parquet"),
     ("inputs.csv", "one row per sample: the multiplier drawn for every uncertain input"),
     ("inputs.parquet", "the same table as Parquet"),
     ("beats.csv", "one row per ordered pair of designs: share of samples in which the first needs less compute"),
-    ("sensitivity.csv", "one row per design and input: Spearman rank correlation with savings"),
+    ("sensitivity.csv", "one row per design and input: Spearman rank correlation with compute saved vs silo, "
+                        "samples, noise threshold"),
     ("run_frequency.csv", "one row per design, member and workstream it runs: samples in which it runs it"),
-    (f"{HISTOGRAMS}.svg", "the savings histograms above"),
+    (f"{HISTOGRAMS}.svg", "the compute saved vs silo histograms above"),
     (f"{SENSITIVITY}.svg", "the sensitivity chart above"),
 ]
 
@@ -57,13 +58,16 @@ FILES = [
 def summary_columns(cu: str) -> dict[str, str]:
     """``Sweep.summary`` column -> summary.csv column (columns not listed keep their name)."""
     return {"infeasible_share": "infeasible_fraction", "base_plan_feasible_share": "base_plan_feasible_fraction",
-            **csvs.with_unit(("savings_mean", "savings_p5", "savings_p50", "savings_p95", "total_compute_mean",
-                              "base_plan_compute_mean", "base_plan_regret_mean"), cu)}
+            "enables_members_share": "enables_members_fraction", "samples": "samples_count",
+            "compute_saved_samples": "compute_saved_samples_count",
+            **csvs.with_unit(("compute_saved_mean", "compute_saved_p5", "compute_saved_p50", "compute_saved_p95",
+                              "total_compute_mean", "base_plan_compute_mean", "base_plan_regret_mean"), cu)}
 
 
 def outcome_columns(cu: str) -> dict[str, str]:
     """``Sweep.outcomes`` column -> outcomes.csv column (columns not listed keep their name)."""
-    return csvs.with_unit(("total_compute", "silo_compute", "savings", "duplicated_compute", "base_plan_compute"), cu)
+    return csvs.with_unit(("total_compute", "silo_compute", "compute_saved_vs_silo", "duplicated_compute",
+                           "base_plan_compute"), cu)
 
 
 BEATS_COLUMNS = ["design", "versus", "beats_fraction"]
@@ -77,7 +81,9 @@ def tables(sw: Sweep) -> dict[str, pd.DataFrame]:
                          columns=BEATS_COLUMNS)
     return {"summary": sw.summary.reset_index(drop=True).rename(columns=summary_columns(cu)),
             "outcomes": sw.outcomes.rename(columns=outcome_columns(cu)),
-            "inputs": sw.inputs.reset_index(), "beats": beats, "sensitivity": sw.sensitivity,
+            "inputs": sw.inputs.reset_index(), "beats": beats,
+            "sensitivity": sw.sensitivity.rename(columns={"samples": "samples_count",
+                                                           "noise_threshold": "noise_threshold_rho"}),
             "run_frequency": sw.run_frequency.rename(columns=RUN_FREQUENCY_COLUMNS)}
 
 
@@ -125,16 +131,19 @@ def _headline(sw: Sweep, summary: list[dict]) -> Figures:
     items = [Figure("Samples", f"{n:,}", "", f"Latin hypercube, seed {sw.seed}"),
              Figure("Designs", str(len(sw.designs)), "", ", ".join(sw.designs)),
              Figure("Uncertain inputs", str(len(inputs)), "", _kinds(inputs) or "none")]
-    k, none = row["savings_samples"], "no sample with savings defined"
-    if row["savings_p50"] is not None:
-        items.append(Figure(f"Savings P50 · {focus}", num(row["savings_p50"]), compute_unit(sw.units),
-                            f"P5 {num(row['savings_p5'])} to P95 {num(row['savings_p95'])}; "
-                            f"defined in {k} of {n} samples", key=True))
+    k, none = row["compute_saved_samples"], "no sample with compute saved vs silo defined"
+    if row["compute_saved_p50"] is not None:
+        items.append(Figure(f"Compute saved vs silo P50 · {focus}", num(row["compute_saved_p50"]),
+                            compute_unit(sw.units),
+                            f"P5 {num(row['compute_saved_p5'])} to P95 {num(row['compute_saved_p95'])}; "
+                            f"over the {k} of {n} samples where it is defined", key=True))
     else:
-        items.append(Figure(f"Savings P50 · {focus}", "n/a", "", none, key=True))
+        items.append(Figure(f"Compute saved vs silo P50 · {focus}", "n/a", "", none, key=True))
     positive = sw.savings_positive_share[focus]
-    items.append(Figure(f"Savings positive · {focus}", "n/a" if positive is None else pct(positive), "",
-                        none if positive is None else f"of the {k} samples with savings defined", key=True))
+    items.append(Figure(f"Compute saved positive · {focus}", "n/a" if positive is None else pct(positive), "",
+                        none if positive is None else f"of the {k} samples where it is defined", key=True))
+    items.append(Figure(f"Enables members · {focus}", pct(row["enables_members_share"]), "",
+                        "share of samples in which it has a plan while some member cannot meet its needs alone", key=True))
     items.append(Figure(f"Base plan fits · {focus}", pct(row["base_plan_feasible_share"]), "",
                         f"the plan at the modes; no plan at all in {pct(row['infeasible_share'])} of samples",
                         key=True))
@@ -142,12 +151,13 @@ def _headline(sw: Sweep, summary: list[dict]) -> Figures:
 
 
 def _summary_table(summary: list[dict], cu: str) -> Table:
-    headers = [("Design", ""), ("Infeasible", "share of samples"), ("Savings mean", cu), ("Savings P5", cu),
-               ("Savings P50", cu), ("Savings P95", cu), ("Savings defined", "samples"),
+    headers = [("Design", ""), ("Infeasible", "share of samples"), ("Enables members", "share of samples"),
+               ("Compute saved mean", cu), ("P5", cu), ("P50", cu), ("P95", cu), ("Saved over", "samples"),
                ("Base plan fits", "share of samples"), ("Base plan regret", f"mean, {cu}")]
-    rows = [[r["design"], pct(r["infeasible_share"]), num(r["savings_mean"]), num(r["savings_p5"]),
-             num(r["savings_p50"]), num(r["savings_p95"]), f"{r['savings_samples']} / {r['samples']}",
-             pct(r["base_plan_feasible_share"]), num(r["base_plan_regret_mean"])] for r in summary]
+    rows = [[r["design"], pct(r["infeasible_share"]), pct(r["enables_members_share"]), num(r["compute_saved_mean"]),
+             num(r["compute_saved_p5"]), num(r["compute_saved_p50"]), num(r["compute_saved_p95"]),
+             f"{r['compute_saved_samples']} / {r['samples']}", pct(r["base_plan_feasible_share"]),
+             num(r["base_plan_regret_mean"])] for r in summary]
     return Table(headers, rows, numeric=set(range(1, len(headers))), empty="no designs")
 
 
@@ -163,42 +173,66 @@ def _beats_table(sw: Sweep) -> Table:
     return Table(headers, rows, numeric=set(range(1, len(headers))), empty="no designs")
 
 
+def _noise_text(sw: Sweep, designs: list[str]) -> str:
+    """The noise thresholds of these designs' rho, from the samples each is computed over."""
+    sens = sw.sensitivity
+    by = {}
+    for d in designs:
+        rows = sens[(sens.design == d) & sens.spearman_rho.notna()]
+        if len(rows):
+            by.setdefault((int(rows.samples.iloc[0]), float(rows.noise_threshold.iloc[0])), []).append(d)
+    parts = [f"{t:.2f} over {n} samples ({', '.join(ds)})" for (n, t), ds in sorted(by.items())]
+    return "; ".join(parts)
+
+
 def _sensitivity_blocks(sw: Sweep) -> list[Block]:
     designs = [d for d in sw.designs if sw.drivers[d]]
     flat = [d for d in sw.designs if not sw.drivers[d]]
     out: list[Block] = [Para([
-        "Spearman rank correlation ρ between each uncertain input's multiplier and a design's savings, over "
-        "the samples where savings are defined: +1 means savings rise with the input in every sample, −1 that "
-        "they fall, 0 no monotone link. With few samples, |ρ| below about 0.3 is noise."])]
+        "Spearman rank correlation ρ between each uncertain input's multiplier and a design's compute saved vs "
+        "silo, over the samples where it is defined: +1 means it rises with the input in every sample, −1 that "
+        "it falls, 0 no monotone link. Below the noise threshold, about 1.96/√(n−1) for n samples (the "
+        "two-sided 5% level if input and savings were unrelated), ρ is indistinguishable from noise."])]
     if not designs:
-        return out + [Para([Mark("No design's savings vary across the samples (or they are defined in fewer "
-                                 "than 3).", "muted")])]
-    out.append(Chart(SENSITIVITY, "Top inputs by absolute Spearman correlation with savings, per design",
+        return out + [Para([Mark("No design's compute saved vs silo varies across the samples (or it is defined "
+                                 "in fewer than 3).", "muted")])]
+    out.append(Chart(SENSITIVITY, "Top inputs by absolute Spearman correlation with compute saved vs silo, per design",
                      f"Per design, the {TOP_INPUTS} inputs whose multipliers are most strongly rank-correlated "
-                     "with its savings. Blue: a higher value raises savings; red: it lowers them."))
+                     "with its compute saved vs silo. Blue: a higher value raises it; red: it lowers it."))
     rho = {(d, name): v for d in designs for name, v in sw.drivers[d]}
+    sens = sw.sensitivity
+    significant = {(d, i) for d, i, ok in zip(sens.design, sens["input"], sens.significant) if ok}
+    binding = sw.base_binding_budgets
     best: dict[str, float] = {}
     for (_, name), v in rho.items():
         best[name] = max(best.get(name, 0.0), abs(v))
     order = list(sw.inputs.columns)
     ranked = sorted(best, key=lambda k: (-best[k], order.index(k)))[:TABLE_INPUTS]
-    rows = []
+    rows, unbound = [], False
     for name in ranked:
         row: list[Cell] = [Mark(name, "id")]
         for d in designs:
             v = rho.get((d, name))
-            row.append("n/a" if v is None else Mark(f"{v:+.2f}", "strong") if abs(v) >= 0.5 else f"{v:+.2f}")
+            budget_without_bind = name.startswith("budget:") and name.split(":", 1)[1] not in binding.get(d, [])
+            strong = (d, name) in significant
+            unbound |= strong and budget_without_bind
+            row.append("n/a" if v is None else Mark(f"{v:+.2f}", "strong") if strong and not budget_without_bind
+                       else f"{v:+.2f}")
         rows.append(row)
     more = len(best) - len(ranked)
     lead = "The input" if len(ranked) == 1 else f"The {len(ranked)} inputs"
     out.append(Para([f"{lead} with the largest |ρ| in any design"
                      + (f" ({more} more in " if more > 0 else " (all in "), Mark("sensitivity.csv", "code"),
-                     "); |ρ| ≥ 0.5 in bold:"]))
+                     f"); in bold where |ρ| reaches the noise threshold: {_noise_text(sw, designs)}."]))
     out.append(Table([("Input", "")] + [(d, "ρ") for d in designs], rows,
                      numeric=set(range(1, len(designs) + 1)), empty="no inputs"))
+    if unbound:
+        out.append(Para([Mark("A member's budget is not in bold for a design whose base plan (at the modes) does "
+                              "not use that budget up: a budget that does not bind cannot change the plan, so its "
+                              "ρ comes from chance or from the samples where it happens to bind.", "muted")]))
     if flat:
-        out.append(Para([Mark(f"Left out: {', '.join(flat)} (savings do not vary across the samples, or are "
-                              "defined in fewer than 3).", "muted")]))
+        out.append(Para([Mark(f"Left out: {', '.join(flat)} (compute saved vs silo does not vary across the samples, "
+                              "or is defined in fewer than 3).", "muted")]))
     return out
 
 
@@ -239,9 +273,12 @@ def _frequency_blocks(sw: Sweep) -> list[Block]:
 READING = [
     "Every sample draws one multiplier per uncertain input (the instance's `uncertainty:` section) from a "
     "scrambled Latin hypercube, and every design is re-planned under it.",
-    "Savings are the design's silo (its members each meeting their needs alone, under the same sample) minus "
-    "its total compute. They are defined only in samples where both the design and the silo have a plan; "
-    "the summary says in how many.",
+    "Compute saved vs silo is the design's silo (its members each meeting their needs alone, under the same "
+    "sample) minus its total compute. It is defined only in samples where both the design and the silo have a "
+    "plan, and its mean and percentiles are over those samples only (\"Saved over\" says how many).",
+    "Enables members: the share of samples in which the design has a plan while some member of it cannot meet "
+    "its needs alone (its silo has no plan) - samples where the design is what makes those needs possible at "
+    "all, and where compute saved vs silo is therefore not defined.",
     "Infeasible: the share of samples in which the design has no plan meeting every need within the budgets "
     "and fleets.",
     "The base plan is each design's optimal plan at the distributions' modes. Base plan fits: the share of "
@@ -260,18 +297,18 @@ def build(sw: Sweep, summary: list[dict]) -> list[Block]:
         Title(sw.instance, f"Uncertainty sweep · {n:,} {noun(n, 'sample')} · seed {sw.seed} · "
               f"{len(sw.designs)} {noun(len(sw.designs), 'design')}"),
         _status(summary), Heading("Headline", "headline"), _headline(sw, summary),
-        Heading("Savings per design", "savings"),
-        Chart(HISTOGRAMS, "Histograms of savings across samples, one per design",
-              "Per design, how its savings against the silo are spread over the samples where they are defined "
+        Heading("Compute saved vs silo per design", "savings"),
+        Chart(HISTOGRAMS, "Histograms of compute saved vs silo across samples, one per design",
+              "Per design, how its compute saved vs silo is spread over the samples where it is defined "
               "(same x axis for all). Solid line: median (P50); dashed: P5 and P95."),
         _summary_table(summary, cu),
         Heading("Which design needs less compute", "beats"),
         Para(["Share of samples in which the ", Mark("row", "strong"), " design needs strictly less total "
               "compute than the ", Mark("column", "strong"), " design; 50% or more in bold. A design "
               "over fewer members (", Mark("members:", "code"), ") meets fewer needs, so it needs less "
-              "compute for that reason alone; compare its savings instead."]),
+              "compute for that reason alone; compare its compute saved vs silo instead."]),
         _beats_table(sw),
-        Heading("Sensitivity: what drives savings", "sensitivity"), *_sensitivity_blocks(sw),
+        Heading("Sensitivity: what drives compute saved vs silo", "sensitivity"), *_sensitivity_blocks(sw),
         Heading("How often each member runs each workstream", "runs"), *_frequency_blocks(sw),
         Heading("Reading the sweep", "reading"), Bullets([code_spans(t) for t in READING]),
         *closing([("Instance", sw.instance), ("Designs", ", ".join(sw.designs)),
@@ -304,19 +341,39 @@ WORKBOOK = "sweep.xlsx"  # every CSV as a sheet (not in FILES: the committed pag
 KIND = ReportKind("sweep report", frozenset([name for name, _ in FILES] + [WORKBOOK]), render, suffix="-sweep")
 
 
+def _without_nan(df: pd.DataFrame):
+    """The rows of ``df`` as named tuples, pandas' missing value (NaN) as None."""
+    from collections import namedtuple
+    row = namedtuple("Row", list(df.columns))
+    return [row(**r) for r in records(df)]
+
+
 def summary_text(sw: Sweep) -> str:
-    """What ``consortium sweep`` prints: the summary per design and the inputs that move savings most."""
-    head = ["design", "infeasible", f"savings mean ({sw.units.get('compute', '')})", "P5", "P50", "P95",
-            "base plan fits", "base plan regret"]
-    rows = [head] + [[r.design, f"{r.infeasible_share:.0%}", num(r.savings_mean), num(r.savings_p5),
-                      num(r.savings_p50), num(r.savings_p95), f"{r.base_plan_feasible_share:.0%}",
-                      num(r.base_plan_regret_mean)] for r in sw.summary.itertuples(index=False)]
+    """What ``consortium sweep`` prints: the summary per design and the inputs that move compute saved most."""
+    head = ["design", "infeasible", "enables members", f"compute saved mean ({sw.units.get('compute', '')})", "P5",
+            "P50", "P95", "saved over", "base plan fits", "base plan regret"]
+    rows = [head] + [[r.design, f"{r.infeasible_share:.0%}", f"{r.enables_members_share:.0%}",
+                      num(r.compute_saved_mean), num(r.compute_saved_p5), num(r.compute_saved_p50),
+                      num(r.compute_saved_p95), f"{r.compute_saved_samples}/{r.samples} samples",
+                      f"{r.base_plan_feasible_share:.0%}", num(r.base_plan_regret_mean)]
+                     for r in _without_nan(sw.summary)]
+    if sw.periods is not None:  # with a horizon: when the last need is ready
+        rows[0] += ["last need ready P50", "P95"]
+        for row, r in zip(rows[1:], _without_nan(sw.summary)):
+            row += [r.last_ready_p50 or "-", r.last_ready_p95 or "-"]
     k, n = len(sw.designs), sw.inputs.shape[1]
     lines = [f"{sw.instance}: {sw.samples} {noun(sw.samples, 'sample')} (seed {sw.seed}) x {k} {noun(k, 'design')}, "
              f"{n} uncertain {noun(n, 'input')}"] + text_table(rows)
-    sens = sw.sensitivity.dropna()
+    lines.append("compute saved vs silo is over the samples where the design and its silo both have a plan "
+                 "(\"saved over\"); \"enables members\": samples with a plan where some member cannot manage alone")
+    sens = sw.sensitivity.dropna(subset=["spearman_rho"])
+    sens = sens[sens.significant.astype(bool)]
     if len(sens):
         top = sens.reindex(sens.spearman_rho.abs().sort_values(ascending=False).index).head(5)
-        lines.append("inputs that move savings most (Spearman rank correlation):")
-        lines += [f"  {r.design}: {r.input} {r.spearman_rho:+.2f}" for r in top.itertuples()]
+        lines.append("inputs that move compute saved vs silo most (Spearman rank correlation, |rho| above the "
+                     "noise threshold 1.96/sqrt(n-1)):")
+        lines += [f"  {r.design}: {r.input} {r.spearman_rho:+.2f} (n = {r.samples}, threshold {r.noise_threshold:.2f})"
+                  for r in top.itertuples()]
+    else:
+        lines.append("no input's Spearman rank correlation with compute saved vs silo is above the noise threshold")
     return "\n".join(lines)

@@ -113,13 +113,18 @@ Label = Annotated[str, StringConstraints(min_length=1)]
 PeriodName = text_or_count(Label, int)  # validate says which periods exist
 
 
+# More periods than any plan needs, and few enough to list (a count of 1e11 once exhausted memory).
+MAX_PERIODS = 10_000
+
+
 class Horizon(Strict):
     """Consecutive planning periods: with a horizon the plan is also a schedule (runs start and
     end in periods, adoptions are ready in a period, needs can be due)."""
 
     # labels may be written as numbers (2027, 2028): they are output as strings
-    periods: Annotated[one_or_list(Annotated[int, Field(ge=1)],
-                                   Annotated[list[text_or_count(Label, int)], Field(min_length=1)]),
+    periods: Annotated[one_or_list(Annotated[int, Field(ge=1, le=MAX_PERIODS)],
+                                   Annotated[list[text_or_count(Label, int)], Field(min_length=1,
+                                                                                    max_length=MAX_PERIODS)]),
                        key("The periods, in order: a list of unique labels (numbers allowed; output as strings), "
                            "or a whole number N for the periods 1 to N.",
                            example=["2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"])]

@@ -16,7 +16,7 @@ import pydantic
 
 from .errors import Problem
 from .formatting import noun
-from .schema import BUILTIN_DESIGNS, KNOWN_KEYS, UNION_TAGS, InstanceFile
+from .schema import BUILTIN_DESIGNS, KNOWN_KEYS, MAX_PERIODS, UNION_TAGS, InstanceFile
 from .yamlsource import KeyPath, SourceMap, format_path
 
 
@@ -276,11 +276,16 @@ def horizon_problems(data: Any, source: SourceMap) -> list[Problem]:
                                key=isinstance(path[-1], str) and path[-1] != "budget")
                 for path, what in _timed_keys(data)]
     periods = horizon.get("periods") if isinstance(horizon, dict) else None
-    if isinstance(periods, bool) or not isinstance(periods, (int, list)):
+    if (isinstance(periods, bool) or not isinstance(periods, (int, list))
+            or not 1 <= (periods if isinstance(periods, int) else len(periods)) <= MAX_PERIODS):
         return []  # the schema says what is wrong with it
     labels = [str(t) for t in range(1, periods + 1)] if isinstance(periods, int) else [str(p) for p in periods]
-    out = [source.problem(("horizon", "periods", k), f"period {p!r} is listed twice (expected unique labels)")
-           for k, p in enumerate(labels) if isinstance(periods, list) and p in labels[:k]]
+    seen: set[str] = set()
+    out = []
+    for k, p in enumerate(labels):
+        if p in seen:
+            out.append(source.problem(("horizon", "periods", k), f"period {p!r} is listed twice (expected unique labels)"))
+        seen.add(p)
     last = len(labels)
 
     def unknown_period(path: KeyPath, name: Any) -> list[Problem]:

@@ -216,3 +216,10 @@ def test_diagnosis_names_the_short_period_budget():
     (f,) = r.plan.diagnosis
     assert (f.kind, f.member, f.amount) == ("budget", "a", 50.0)
     assert f.message == "a needs 50 money more budget in 1 (budget there 50)"
+
+
+def test_a_huge_period_count_is_refused_not_listed():
+    """periods: 1e11 once made validation list every label and run out of memory."""
+    with pytest.raises(InputError, match=r"horizon.periods: got 100000000000 \(expected a number <= 10000\)"):
+        optimizer.load_instance({"name": "t", "horizon": {"periods": 100_000_000_000},
+                                 "members": {"a": {"budget": 1}}, "workstreams": {"x": {"compute": 1}}})

@@ -34,7 +34,7 @@ DOC = ROOT / "docs" / "instance-format.md"
 # --- a validator of the draft 2020-12 keywords the schema uses ---------------------------------
 
 APPLICATORS = {"properties", "additionalProperties", "propertyNames", "items", "anyOf", "oneOf", "$ref", "$defs"}
-ASSERTIONS = {"type", "enum", "required", "minimum", "exclusiveMinimum", "maximum", "minLength", "minItems",
+ASSERTIONS = {"type", "enum", "required", "minimum", "exclusiveMinimum", "maximum", "minLength", "minItems", "maxItems",
               "minProperties"}
 ANNOTATIONS = {"$schema", "title", "description", "default", "examples"}
 TYPES = {"object", "array", "string", "number", "integer", "boolean", "null"}
@@ -80,6 +80,8 @@ def errors(schema: dict, x, root: dict, at: str = "") -> list[str]:
     if isinstance(x, str) and len(x) < schema.get("minLength", 0):
         out.append(f"{at}: too short")
     if isinstance(x, list):
+        if len(x) > schema.get("maxItems", len(x)):
+            out.append(f"{at}: too many items")
         if len(x) < schema.get("minItems", 0):
             out.append(f"{at}: too few items")
         for k, item in enumerate(x):

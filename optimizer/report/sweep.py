@@ -354,7 +354,7 @@ def summary_text(sw: Sweep) -> str:
             "P50", "P95", "saved over", "base plan fits", "base plan regret"]
     rows = [head] + [[r.design, f"{r.infeasible_share:.0%}", f"{r.enables_members_share:.0%}",
                       num(r.compute_saved_mean), num(r.compute_saved_p5), num(r.compute_saved_p50),
-                      num(r.compute_saved_p95), f"{r.compute_saved_samples}/{r.samples} samples",
+                      num(r.compute_saved_p95), f"{r.compute_saved_samples}/{r.samples} {noun(r.samples, 'sample')}",
                       f"{r.base_plan_feasible_share:.0%}", num(r.base_plan_regret_mean)]
                      for r in _without_nan(sw.summary)]
     if sw.periods is not None:  # with a horizon: when the last need is ready

@@ -29,7 +29,7 @@ def schedule_chart(p: Plan) -> str | None:
         return None
     at = {label: t for t, label in enumerate(p.periods)}
     y = {key: k for k, key in enumerate(rows)}
-    with new_figure(min(16.0, 4.5 + 0.55 * len(p.periods)), min(20.0, 1.6 + 0.24 * len(rows))) as fig:
+    with new_figure(min(16.0, 8.0 + 0.7 * len(p.periods)), min(30.0, 1.6 + 0.2 * len(rows))) as fig:
         ax = fig.add_subplot()
         for r in p.runs:
             start, end = at[r.start], at[r.end]
@@ -51,7 +51,7 @@ def schedule_chart(p: Plan) -> str | None:
         ax.set_xlim(-0.6, len(p.periods) - 0.4)
         ax.grid(axis="x", color=GRID)
         ax.tick_params(axis="y", length=0)
-        ax.set_title("Schedule: when each member runs, adopts and needs each workstream")
+        ax.set_title("Schedule: runs, adoptions and due periods")
         fig.legend(handles=[Patch(color=RUNS, label="runs it (label: accelerator)"),
                             Line2D([], [], marker="D", color=ADOPTS, linestyle="none", label="adoption ready"),
                             Line2D([], [], marker="|", color=VERMILION, markeredgewidth=2, markersize=10,

@@ -229,7 +229,7 @@ def test_pooled_member_adopts_only_to_fund_a_run():
     assert lead.status == "infeasible"
     assert pooled.status == "optimal" and pooled.total_compute == pytest.approx(120)
     assert sorted(pooled.adoptions.index.get_level_values("member")) == ["poor", "rich"]
-    paid = dict(zip(pooled.members.member, pooled.members.paid_for_runs))
+    paid = pooled.members.paid_for_runs.to_dict()
     assert paid["rich"] == pytest.approx(60) and paid["poor"] == pytest.approx(40) and paid["runner"] == 0
     assert reference.solve(FUND_BY_ADOPTING, "pooled").values["compute"] == pytest.approx(120)
 

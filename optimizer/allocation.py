@@ -35,6 +35,7 @@ from .scaling import power_of_two_unit
 from .errors import UsageError
 from .solver import SolverOptions, solve_data
 from .status import has_plan
+from .tables import member_price
 
 METHODS = ("shapley", "least-core", "nucleolus", "proportional")
 EXACT_LIMIT = 12
@@ -161,11 +162,12 @@ def core_objection(x: list[float], values: dict[int, float], n: int) -> tuple[in
 # --- the command's entry point ------------------------------------------------------------------
 
 def share_costs(instance, methods: str | list[str] = "shapley", design: str = "consortium", *,
-                samples: int = 2000, seed: int = 0, unmet_penalty: float = 3.0, executor: Executor | None = None,
-                options: SolverOptions | None = None) -> CostSharing:
+                samples: int = 2000, seed: int = 0, unmet_penalty: float = 3.0, workers: int | None = None,
+                executor: Executor | None = None, options: SolverOptions | None = None) -> CostSharing:
     """Split the grand coalition's compute c(N) among the members of a design, once per
     method in ``methods`` (one name or a list); coalition values are solved once and shared
-    by all methods asked for.
+    by all methods asked for. Coalitions are solved on ``workers`` processes (default: every
+    core; or pass an ``executor``), with the same values whatever their number.
 
     ``options`` are the design's own plan's; coalition values take their time limit, threads
     (default 1 each) and seed, but are always solved to gap 0 (:class:`~optimizer.game.CoalitionGame`)."""
@@ -175,6 +177,7 @@ def share_costs(instance, methods: str | list[str] = "shapley", design: str = "c
             raise UsageError(f"unknown method {method!r} (expected one of: {', '.join(METHODS)})")
     inst: Instance = load_instance(instance)
     options = options or SolverOptions()
+    executor = executor or Executor(workers=workers)
     game = CoalitionGame(inst, design, unmet_penalty, options)
     n = game.n
     if n > EXACT_LIMIT and set(methods) & {"least-core", "nucleolus"}:
@@ -185,9 +188,10 @@ def share_costs(instance, methods: str | list[str] = "shapley", design: str = "c
     wanted = list(all_masks(n)) if n <= EXACT_LIMIT else singles + [game.grand]
     coalition_values(game, inst, design, wanted, executor)
     plan = _grand_coalition_against_plan(game, options)
+    variant = inst.design(design)[0]
     return CostSharing(instance=inst.name, design=design, units=dict(inst.spec.units), unmet_penalty=unmet_penalty,
                        allocations=[_allocate_one(game, inst, design, m, samples, seed, executor, plan)
-                                    for m in methods])
+                                    for m in methods], prices={i: member_price(variant, i) for i in game.members})
 
 
 def allocate(instance, methods: str | list[str] = "shapley", design: str = "consortium",

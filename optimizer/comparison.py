@@ -9,6 +9,7 @@ from typing import Any, Mapping
 import pandas as pd
 from pydantic import BaseModel, model_validator
 
+from . import frames
 from .records import Count, Flag, Number, Text
 from .results import Plan, Row
 from .status import Status, has_plan
@@ -90,10 +91,18 @@ class Comparison(BaseModel):
 
     @property
     def table(self) -> pd.DataFrame:
-        """One row per design (the index), the row's figures as columns, then ``solve_seconds``."""
-        frame = pd.DataFrame([r.model_dump(mode="json") for r in self.rows], columns=self.columns)
-        frame["solve_seconds"] = [self.solve_seconds.get(r.design) for r in self.rows]
-        return frame.set_index("design")
+        """One row per design (the index ``design``, not also a column), the row's figures as
+        columns, then ``solve_seconds``; dtypes and units in docs/api.md."""
+        rows = [{**r.model_dump(mode="json"), "solve_seconds": self.solve_seconds.get(r.design)} for r in self.rows]
+        kinds = {**frames.kinds_of(ComparisonRow), "solve_seconds": frames.FIGURE}
+        return frames.table(rows, self.columns + ["solve_seconds"], kinds, "design")
+
+    def __repr__(self) -> str:
+        planned = [r for r in self.rows if r.planned and r.total_compute is not None]
+        best = min(planned, key=lambda r: r.total_compute, default=None)
+        least = "none planned" if best is None else f"least compute {frames.short(best.design, 24)!r} {best.total_compute:,.6g}"
+        return (f"Comparison({frames.short(self.instance)!r}, {len(self.rows)} designs, "
+                f"{len(planned)} planned, {least})")
 
     @property
     def timed(self) -> bool:

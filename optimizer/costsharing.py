@@ -8,12 +8,13 @@ the same class validates such an object read back. The report and the CLI only r
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from .formatting import fraction
+from . import frames
+from .formatting import clean, fraction
 from .records import Count, Flag, Number, Record, Text
 
 
@@ -102,6 +103,8 @@ class CostSharing(Record):
     units: dict[str, Text]
     unmet_penalty: Number             # c(S) prices an unmet need at this multiple of its compute
     allocations: list[Allocation] = Field(min_length=1)
+    # member -> its price (money per compute unit): the money columns of table()
+    prices: dict[Text, Number] = Field(default_factory=dict)
 
     @field_validator("allocations")
     @classmethod
@@ -144,14 +147,32 @@ class CostSharing(Record):
     def coalitions_solved(self) -> int:
         return max(a.coalitions_solved for a in self.allocations)
 
+    COMPUTE: ClassVar[tuple[str, ...]] = ("standalone", "allocated", "savings")  # table() columns in money too
+
     def table(self) -> pd.DataFrame:
-        """One row per method and member (index ``method``, ``member``, in the order computed):
-        ``standalone``, ``allocated``, ``savings`` and ``std_error`` (compute; std_error None
-        unless Monte Carlo), ``savings_fraction`` (of standalone; None when that is 0), the
-        method's ``in_core`` and ``grand_coalition`` c(N)."""
-        rows = [[a.method, s.member, s.standalone, s.allocated, s.savings, s.savings_fraction, s.std_error,
-                 a.in_core, a.grand_coalition] for a in self.allocations for s in a.shares]
-        table = pd.DataFrame(rows, columns=["method", "member", "standalone", "allocated", "savings",
-                                            "savings_fraction", "std_error", "in_core", "grand_coalition"])
-        numbers = ["standalone", "allocated", "savings", "savings_fraction", "std_error", "grand_coalition"]
-        return table.astype(dict.fromkeys(numbers, "float64")).set_index(["method", "member"])
+        """One row per method and member (index ``(method, member)``, in the order computed):
+        ``standalone``, ``allocated``, ``savings`` and ``std_error`` in compute (std_error NaN
+        unless Monte Carlo), ``savings_fraction`` (of standalone; NaN when that is 0), then the
+        first three in money (``standalone_money``, ``allocated_money``, ``savings_money``: the
+        compute at the member's price, NaN without one), the method's ``in_core`` and
+        ``grand_coalition`` c(N). Rounded by ``formatting.clean`` (docs/api.md)."""
+        rows = []
+        for a in self.allocations:
+            for s in a.shares:
+                price = self.prices.get(s.member)
+                money = {f"{c}_money": None if price is None else clean(getattr(s, c) * price, like=s.standalone * price)
+                         for c in self.COMPUTE}
+                rows.append({"method": a.method, "member": s.member, "standalone": s.standalone,
+                             "allocated": s.allocated, "savings": s.savings, "savings_fraction": s.savings_fraction,
+                             "std_error": s.std_error, **money, "in_core": a.in_core,
+                             "grand_coalition": a.grand_coalition})
+        columns = ["method", "member", "standalone", "allocated", "savings", "savings_fraction", "std_error",
+                   *(f"{c}_money" for c in self.COMPUTE), "in_core", "grand_coalition"]
+        kinds = {c: frames.FIGURE for c in columns} | {"method": frames.TEXT, "member": frames.TEXT,
+                                                        "in_core": frames.FLAG}
+        return frames.table(rows, columns, kinds, ["method", "member"])
+
+    def __repr__(self) -> str:
+        return (f"CostSharing({frames.short(self.instance)!r}, design={frames.short(self.design, 24)!r}, "
+                f"methods={frames.short(','.join(self.methods), 48)!r}, members={len(self.members)}, "
+                f"grand_coalition={self.grand_coalition:,.6g})")

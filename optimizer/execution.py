@@ -22,12 +22,30 @@ import uuid
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Iterable, Sequence
 
-from tqdm import tqdm
 
 # Samples of a sweep unless told otherwise: the one default of `optimizer.sweep.sweep`,
 # `consortium sweep --samples` and `make reports` (kept here, where the command line can read it
 # without importing scipy).
 DEFAULT_SWEEP_SAMPLES = 40
+
+
+def interactive() -> bool:
+    """Is a person watching? A terminal on stderr, or a Jupyter kernel (where bars are widgets)."""
+    if sys.stderr.isatty():
+        return True
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def progress_bar(total: int, label: str, enabled: bool):
+    """A progress bar of ``total`` things (samples, coalitions) through ``tqdm.auto``: a widget in
+    a notebook, on stderr in a terminal; disabled unless ``enabled`` and there are 2 or more."""
+    try:
+        from tqdm.auto import tqdm
+        return tqdm(total=total, desc=label, disable=not enabled or total < 2, file=sys.stderr, leave=False)
+    except ImportError:  # a notebook without ipywidgets: the terminal's bar, on stderr
+        from tqdm import tqdm
+        return tqdm(total=total, desc=label, disable=not enabled or total < 2, file=sys.stderr, leave=False)
 
 
 def default_workers() -> int:
@@ -45,26 +63,27 @@ class Executor:
     def __init__(self, workers: int | None = None, scheduler: str | None = None, progress: bool | None = None):
         self.workers = workers or default_workers()
         self.scheduler = scheduler
-        # progress bars only where a person is watching (a terminal on stderr)
-        self.progress = sys.stderr.isatty() if progress is None else progress
+        # progress bars only where a person is watching (a terminal or a notebook), unless told
+        self.progress = interactive() if progress is None else progress
 
     def __repr__(self) -> str:
         return f"Executor(workers={self.workers}, scheduler={self.scheduler!r})"
 
     def map(self, fn: Callable[..., Any], tasks: Sequence[Any], label: str = "solving",
             on_result: Callable[[int, Any], None] | None = None,
-            state: Callable[[], Any] | None = None) -> list[Any]:
+            state: Callable[[], Any] | None = None, sizes: Sequence[int] | None = None) -> list[Any]:
         """``fn(task)`` for every task, results in task order; with ``state`` (a picklable factory,
         e.g. a module-level class), ``fn(task, worker_state)`` with one ``state()`` per worker
-        for this run (see the module's docstring)."""
+        for this run (see the module's docstring). The progress bar counts ``sizes[k]`` things
+        for task k (the samples or coalitions of a chunk; default 1 each)."""
         tasks = list(tasks)
+        sizes = [1] * len(tasks) if sizes is None else list(sizes)
         results: list[Any] = [None] * len(tasks)
-        bar = tqdm(total=len(tasks), desc=label, disable=not self.progress or len(tasks) < 2,
-                   file=sys.stderr, leave=False)
+        bar = progress_bar(sum(sizes), label, self.progress)
 
         def done(k: int, value: Any) -> None:
             results[k] = value
-            bar.update(1)
+            bar.update(sizes[k])
             if on_result:
                 on_result(k, value)
 

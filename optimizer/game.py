@@ -24,6 +24,7 @@ from typing import Iterable
 import pyomo.core as pyo
 
 from .errors import LimitReached
+from .execution import interactive, progress_bar
 from .formatting import clean
 from .instance import Instance
 from .model import OBJECTIVES, Layer, build_model, required
@@ -161,13 +162,17 @@ def coalition_values(game: CoalitionGame, inst: Instance, design: str, masks: It
     todo = sorted({m for m in masks if m not in game.cache})
     if todo:
         if executor is None or executor.workers == 1:
-            game.values(todo)
+            with progress_bar(len(todo), "coalitions", interactive() if executor is None else executor.progress) as bar:
+                for mask in todo:
+                    game.value(mask)
+                    bar.update(1)
         else:
             # interleaved chunks: each holds small and large coalitions, so workers finish together
             n_chunks = max(executor.workers * 8, 1)
             chunks = [todo[k::n_chunks] for k in range(min(n_chunks, len(todo)))]
             tasks = [(inst, design, game.unmet_penalty, game.options, chunk) for chunk in chunks]
-            for part in executor.map(coalition_chunk, tasks, label="coalitions", state=dict):
+            for part in executor.map(coalition_chunk, tasks, label="coalitions", state=dict,
+                                     sizes=[len(c) for c in chunks]):
                 game.cache.update(part)
     return {m: game.cache[m] for m in masks}
 

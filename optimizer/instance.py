@@ -21,7 +21,7 @@ from .validate import deep_merge, did_you_mean, price_warnings, validate_documen
 from .yamlsource import SourceMap, parse_yaml, read_text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Instance:
     """A validated instance file together with every design it defines.
 
@@ -66,6 +66,12 @@ class Instance:
         hint = hint if hint.startswith(" (did you mean") else ""
         where = "" if self.source in ("<mapping>", "<string>") else f"{self.source}: "
         return f"{where}unknown design {name!r}{hint}; its designs are: {', '.join(self.design_names)}"
+
+    def __repr__(self) -> str:
+        s = self.spec
+        name = s.name if len(s.name) <= 40 else s.name[:39] + "…"
+        return (f"Instance({name!r}, members={len(s.members)}, workstreams={len(s.workstreams)}, "
+                f"designs={len(self.design_names)}, source={Path(self.source).name!r}, hash={self.content_hash[:12]!r})")
 
     def summary(self) -> str:
         s = self.spec

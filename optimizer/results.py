@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import pandas as pd
 from pydantic import BeforeValidator, PlainSerializer, model_serializer, model_validator
 
+from . import frames
 from .formatting import SIGNIFICANT, SOLVER_DIGITS, clean, fraction
 from .records import Count, Flag, Number, Record, Text
 from .solver import Solution
@@ -490,23 +491,27 @@ def _difference(data: ModelData, sol: Solution, other_runs, other_gets, other_wh
 
 # --- what the API returns ---------------------------------------------------------------------------------
 class Result:
-    """One design's answer: ``plan`` (typed, every figure), its tables as DataFrames keyed by member
-    and workstream alike (``runs``, ``adoptions``, ``members``, ``workstreams``, ``fleets``) and the
-    model data it was solved from. Any figure of the plan reads directly: ``result.total_compute``."""
+    """One design's answer: ``plan`` (typed, every figure), its tables as DataFrames (``runs``,
+    ``adoptions``, ``members``, ``workstreams``, ``fleets``; with a horizon ``schedule`` and
+    ``period_use``; index and dtypes in docs/api.md) and the model data it was solved from. Any
+    figure of the plan reads directly: ``result.total_compute``."""
 
-    TABLES = {"runs": list(Run.model_fields), "adoptions": list(Adoption.model_fields),
-              "members": list(MemberRow.model_fields), "workstreams": list(WorkstreamRow.model_fields),
-              "fleets": list(FleetRow.model_fields), "schedule": list(NeedSchedule.model_fields),
-              "period_use": list(PeriodUse.model_fields)}
+    # table -> (its record class, its index): the ids a row is about
+    TABLES = {"runs": (Run, ["member", "workstream"]), "adoptions": (Adoption, ["member", "workstream"]),
+              "members": (MemberRow, "member"), "workstreams": (WorkstreamRow, "workstream"),
+              "fleets": (FleetRow, ["member", "accelerator"]), "schedule": (NeedSchedule, ["member", "workstream"]),
+              "period_use": (PeriodUse, ["member", "period", "accelerator"])}
 
     def __init__(self, plan: Plan, data: ModelData | None = None, solve_seconds: float = 0.0):
         self.plan, self.data, self.solve_seconds = plan, data, solve_seconds
 
     def __getattr__(self, name: str) -> Any:
         if name in Result.TABLES:
+            kind, index = Result.TABLES[name]
             records = self.plan.to_dict().get(name) or []
-            columns = [c for c in Result.TABLES[name] if not records or c in records[0]]
-            frame = pd.DataFrame(records, columns=columns)
+            # the keys a plan leaves out (a run's start without a horizon) are no columns
+            columns = [c for c in kind.model_fields if not records or c in records[0] or c in index]
+            frame = frames.table(records, columns, frames.kinds_of(kind), index)
             setattr(self, name, frame)        # built once
             return frame
         if name == "plan":                    # not yet set (copying, unpickling)
@@ -522,5 +527,6 @@ class Result:
 
     def __repr__(self) -> str:
         p = self.plan
-        return (f"Result({p.instance!r}, design={p.design!r}, status={p.status.value!r}, "
-                f"total_compute={p.total_compute!r}, unique={p.unique!r})")
+        return (f"Result({frames.short(p.instance)!r}, design={frames.short(p.design, 24)!r}, "
+                f"status={p.status.value!r}, total_compute={p.total_compute!r}, "
+                f"compute_saved_vs_silo={p.savings!r}, members_enabled={len(p.members_enabled)})")

@@ -19,6 +19,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.stats import spearmanr
 
+from . import frames
 from .check import violations
 from .execution import DEFAULT_SWEEP_SAMPLES, Executor, chunks
 from .formatting import clean
@@ -178,8 +179,11 @@ def _sample_task(task: tuple, worker: SweepWorker) -> tuple[list[dict], float, f
 
 # --- the result ---------------------------------------------------------------------------------
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """A table as JSON-ready records: pandas' missing value (NaN) as None."""
-    return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+    """A table as JSON-ready records (a named index first, as columns): pandas' missing values
+    (NaN, <NA>) as None."""
+    if any(name is not None for name in df.index.names):  # a named index: its ids are columns too
+        df = df.reset_index()
+    return [{k: (None if v is pd.NA or isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
             for r in df.to_dict("records")]
 
 
@@ -220,13 +224,17 @@ class Sweep(BaseModel):
     def samples(self) -> int:
         return int(self.inputs.shape[0])
 
+    def __repr__(self) -> str:
+        return (f"Sweep({frames.short(self.instance)!r}, samples={self.samples}, seed={self.seed}, "
+                f"designs={len(self.designs)}, inputs={self.inputs.shape[1]}, workers={self.workers})")
+
     def outcomes_of(self, design: str) -> pd.DataFrame:
         return self.outcomes[self.outcomes.design == design]
 
     @cached_property
     def summary(self) -> pd.DataFrame:
-        """Per design (index and column ``design``): savings distribution, infeasibility and
-        how the base plan holds up."""
+        """Per design (index ``design``): compute saved vs silo's distribution, infeasibility and
+        how the base plan holds up (columns and units in docs/api.md)."""
         rows = []
         for d in self.designs:
             o = self.outcomes_of(d)
@@ -251,11 +259,14 @@ class Sweep(BaseModel):
                 "base_plan_regret_mean": float(regret.mean()) if len(regret) else None,
                 **self._last_ready(o),
             })
-        table = pd.DataFrame(rows).set_index("design", drop=False)
+        table = pd.DataFrame(rows)
         compute = [c for c in table.columns if c.startswith(("compute_saved_", "total_", "base_plan_compute",
                                                                "base_plan_regret")) and c != "compute_saved_samples"]
         table[compute] = table[compute].map(clean).astype(float)  # compute figures: drop float noise
-        return table
+        kinds = {c: frames.FIGURE for c in table.columns} | {
+            "design": frames.TEXT, "samples": frames.COUNT, "compute_saved_samples": frames.COUNT,
+            "last_ready_p50": frames.TEXT, "last_ready_p95": frames.TEXT}
+        return frames.typed(table, kinds).set_index("design")
 
     def _last_ready(self, o: pd.DataFrame) -> dict[str, str | None]:
         """With a horizon: the median and 95th percentile of the period the last need is ready in
@@ -271,7 +282,8 @@ class Sweep(BaseModel):
         """P(row design needs strictly less total compute than column design), over all samples
         (a design with a plan beats one without; neither beats the other when both have none)."""
         wide = self.outcomes.pivot(index="sample", columns="design", values="total_compute")
-        out = pd.DataFrame(index=self.designs, columns=self.designs, dtype=float)
+        out = pd.DataFrame(index=pd.Index(self.designs, dtype=frames.TEXT, name="design"),
+                           columns=pd.Index(self.designs, dtype=frames.TEXT, name="versus"), dtype=float)
         for a in self.designs:
             for b in self.designs:
                 ta, tb = wide[a].astype(float), wide[b].astype(float)
@@ -296,25 +308,30 @@ class Sweep(BaseModel):
                 rows.append({"design": d, "input": col, "spearman_rho": float(rho), "samples": n,
                              "noise_threshold": np.nan if limit is None else limit,
                              "significant": bool(not np.isnan(rho) and limit is not None and abs(rho) >= limit)})
-        return pd.DataFrame(rows, columns=["design", "input", "spearman_rho", "samples", "noise_threshold",
-                                           "significant"])
+        return frames.table(rows, ["design", "input", "spearman_rho", "samples", "noise_threshold", "significant"],
+                            {"design": frames.TEXT, "input": frames.TEXT, "spearman_rho": frames.FIGURE,
+                             "samples": frames.COUNT, "noise_threshold": frames.FIGURE, "significant": frames.FLAG},
+                            ["design", "input"])
 
     @cached_property
     def drivers(self) -> dict[str, list[tuple[str, float]]]:
         """Per design, its inputs with a defined Spearman rho, largest |rho| first (ties in input
         order); empty for a design whose savings do not vary."""
         out: dict[str, list[tuple[str, float]]] = {d: [] for d in self.designs}
-        for d, name, rho in zip(self.sensitivity.design, self.sensitivity["input"], self.sensitivity.spearman_rho):
+        for (d, name), rho in self.sensitivity.spearman_rho.items():
             if not np.isnan(rho):
                 out[d].append((str(name), float(rho)))
         return {d: sorted(pairs, key=lambda p: -abs(p[1])) for d, pairs in out.items()}
 
     @cached_property
     def run_frequency(self) -> pd.DataFrame:
-        """``run_counts`` with ``share``: the fraction of all samples in which member runs workstream."""
+        """``run_counts`` with ``share``: the fraction of all samples in which member runs workstream
+        (index ``(design, member, workstream)``)."""
         df = self.run_counts.copy()
         df["share"] = df["runs"] / self.samples if self.samples else 0.0
-        return df
+        kinds = {"design": frames.TEXT, "member": frames.TEXT, "workstream": frames.TEXT, "runs": frames.COUNT,
+                 "share": frames.FIGURE}
+        return frames.typed(df, kinds).set_index(["design", "member", "workstream"])
 
     @cached_property
     def base_binding_budgets(self) -> dict[str, list[str]]:
@@ -365,9 +382,11 @@ def _run_counts(rows: list[dict]) -> pd.DataFrame:
 
 
 def sweep(instance, designs: list[str] | None = None, *, samples: int = DEFAULT_SWEEP_SAMPLES, seed: int = 0,
-          executor: Executor | None = None, options: SolverOptions | None = None,
+          workers: int | None = None, executor: Executor | None = None, options: SolverOptions | None = None,
           chunk_size: int | None = None) -> Sweep:
-    """Solve ``designs`` (default: all) at ``samples`` Latin-hypercube points of the uncertainty.
+    """Solve ``designs`` (default: all) at ``samples`` Latin-hypercube points of the uncertainty,
+    on ``workers`` processes (default: every core; or pass an ``executor``): the same seed gives
+    the same tables whatever their number.
 
     ``options``' ``check_unique`` does not apply (a sweep reports no plan's uniqueness) and its
     solves run one HiGHS thread each unless ``threads`` is given."""
@@ -378,14 +397,14 @@ def sweep(instance, designs: list[str] | None = None, *, samples: int = DEFAULT_
     dims = dimensions(inst.spec)
     points = draw(dims, samples, seed)
     options = (options or SolverOptions()).one_thread_each()
-    executor = executor or Executor(workers=1)
+    executor = executor or Executor(workers=workers)
     base_rows = _solve_point(SweepWorker(), inst, designs, dims, centre(dims), options, None)
     base_plans = {r["design"]: (set(r["runs"]), set(r["gets"])) if has_plan(r["status"])
                   else (None, None) for r in base_rows}
     size = chunk_size or max(1, min(8, samples // (4 * executor.workers) or 1))
-    tasks = [(inst, designs, dims, chunk, options, base_plans)
-             for chunk in chunks([(k, list(points[k])) for k in range(samples)], size)]
-    parts = executor.map(_sample_task, tasks, label="samples", state=SweepWorker)
+    batches = chunks([(k, list(points[k])) for k in range(samples)], size)
+    tasks = [(inst, designs, dims, chunk, options, base_plans) for chunk in batches]
+    parts = executor.map(_sample_task, tasks, label="samples", state=SweepWorker, sizes=[len(b) for b in batches])
     rows = [r for part, _, _ in parts for r in part]
     periods = inst.spec.horizon.labels if inst.spec.horizon else None
     outcomes = pd.DataFrame(rows)[OUTCOME_COLUMNS if periods is None else TIMED_OUTCOME_COLUMNS].sort_values(

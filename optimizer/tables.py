@@ -198,12 +198,17 @@ class ModelData:
         return {name: value[name]() for name in self.objective}
 
 
+def member_price(spec: InstanceFile, member: str) -> float:
+    """A member's price (money per compute unit): its own, else the defaults'."""
+    price = spec.members[member].price
+    return price if price is not None else spec.defaults.price
+
+
 def derive(spec: InstanceFile, design: Design, design_name: str) -> ModelData:
     """The spec's derived quantities for one design of one instance."""
     members = [m for m in spec.members if design.members is None or m in design.members]
     workstreams = list(spec.workstreams)
-    price = {i: spec.members[i].price if spec.members[i].price is not None else spec.defaults.price
-             for i in members}
+    price = {i: member_price(spec, i) for i in members}
     horizon = spec.horizon
     periods = horizon.labels if horizon else None
     fleet_hours = spec.defaults.hours  # over the whole horizon untimed, per period timed

@@ -204,7 +204,8 @@ def test_the_table_view_and_the_summary(sharing):
     assert table.index.names == ["method", "member"]
     assert list(table.index) == [(m, i) for m in METHODS for i in "abc"]
     assert list(table.columns) == ["standalone", "allocated", "savings", "savings_fraction", "std_error",
-                                   "in_core", "grand_coalition"]
+                                   "standalone_money", "allocated_money", "savings_money", "in_core",
+                                   "grand_coalition"]
     shapley = table.loc["shapley"]
     assert shapley.allocated.to_dict() == pytest.approx({"a": 0, "b": 40, "c": 40}, abs=1e-9)
     assert shapley.savings_fraction.to_dict() == pytest.approx({"a": 1.0, "b": 0.6, "c": 0.6})

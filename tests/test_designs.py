@@ -29,13 +29,13 @@ def test_pooled_funding_lets_a_poor_member_with_hardware_run_work_funded_by_othe
     pays the run's 120 plus its adoption 100 (220 <= 1000): 70."""
     lead = optimizer.solve(pooled_instance())
     assert lead.total_compute == pytest.approx(106)
-    assert [(r.member, r.accelerator) for r in lead.runs.itertuples()] == [("b", "rented")]
+    assert [(r.member, r.accelerator) for r in lead.runs.reset_index().itertuples()] == [("b", "rented")]
     pooled = optimizer.solve(pooled_instance(), "pooled")
     assert pooled.total_compute == pytest.approx(70)
-    assert [(r.member, r.accelerator) for r in pooled.runs.itertuples()] == [("a", "H100")]
-    paid = dict(zip(pooled.members.member, pooled.members.paid_for_runs))
+    assert [(r.member, r.accelerator) for r in pooled.runs.reset_index().itertuples()] == [("a", "H100")]
+    paid = pooled.members.paid_for_runs.to_dict()
     assert paid["a"] + paid["b"] == pytest.approx(120)  # the run is fully funded
-    spent = dict(zip(pooled.members.member, pooled.members.spent))
+    spent = pooled.members.spent.to_dict()
     assert spent["a"] <= 20 + 1e-6 and spent["b"] <= 1000 + 1e-6
     assert spent["a"] + spent["b"] == pytest.approx(120 + 100)  # run + b's adoption
 
@@ -71,7 +71,7 @@ def test_member_subset_drops_the_needs_of_others():
     ab = optimizer.solve(SUBSET, "ab")
     assert ab.total_compute == pytest.approx(160)
     assert ab.silo_compute == pytest.approx(250)
-    assert list(ab.members.member) == ["a", "b"]
+    assert list(ab.members.index) == ["a", "b"]
     assert optimizer.solve(SUBSET, "c-alone").total_compute == pytest.approx(50)
 
 
@@ -92,7 +92,7 @@ def test_overrides_merge_maps_and_replace_lists():
                                                                         "a": {"needs": ["x"]}}}}})
     r = optimizer.solve(inst, "closed-b")
     assert r.total_compute == pytest.approx(160)
-    assert sorted((x.member, x.workstream) for x in r.runs.itertuples()) == [("a", "x"), ("c", "y")]
+    assert sorted((x.member, x.workstream) for x in r.runs.reset_index().itertuples()) == [("a", "x"), ("c", "y")]
     assert r.silo_compute == pytest.approx(100 + 100 + 50)  # standalone of the overridden instance
 
 

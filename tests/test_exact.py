@@ -107,8 +107,8 @@ def small_enough(doc: dict) -> bool:
 
 
 def plan_of(result) -> tuple[frozenset, frozenset]:
-    return (frozenset((r.member, r.workstream, r.accelerator) for r in result.runs.itertuples()),
-            frozenset((a.member, a.workstream) for a in result.adoptions.itertuples()))
+    return (frozenset((r.member, r.workstream, r.accelerator) for r in result.runs.reset_index().itertuples()),
+            frozenset((a.member, a.workstream) for a in result.adoptions.reset_index().itertuples()))
 
 
 def close(a, b) -> bool:
@@ -228,8 +228,8 @@ def test_pooled_member_adopts_only_to_fund_a_run():
     pooled = optimizer.solve(FUND_BY_ADOPTING, "pooled")
     assert lead.status == "infeasible"
     assert pooled.status == "optimal" and pooled.total_compute == pytest.approx(120)
-    assert sorted(pooled.adoptions.member) == ["poor", "rich"]
-    paid = dict(zip(pooled.members.member, pooled.members.paid_for_runs))
+    assert sorted(pooled.adoptions.index.get_level_values("member")) == ["poor", "rich"]
+    paid = pooled.members.paid_for_runs.to_dict()
     assert paid["rich"] == pytest.approx(60) and paid["poor"] == pytest.approx(40) and paid["runner"] == 0
     assert reference.solve(FUND_BY_ADOPTING, "pooled").values["compute"] == pytest.approx(120)
 

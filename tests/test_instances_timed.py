@@ -33,7 +33,7 @@ def ready(r, workstream):
 
 
 def spent(r):
-    return dict(zip(r.members["member"], r.members["spent"]))
+    return r.members.spent.to_dict()
 
 
 # --- teaching-timeline.yaml: the hand-worked optimum in its comments ---------------------------

@@ -20,8 +20,8 @@ def solve(inst, design="consortium"):
 
 
 def plan(result):
-    runs = sorted((r.member, r.workstream, r.accelerator) for r in result.runs.itertuples())
-    gets = sorted((a.member, a.workstream) for a in result.adoptions.itertuples())
+    runs = sorted((r.member, r.workstream, r.accelerator) for r in result.runs.reset_index().itertuples())
+    gets = sorted((a.member, a.workstream) for a in result.adoptions.reset_index().itertuples())
     return runs, gets
 
 
@@ -42,7 +42,7 @@ def test_two_labs_share_one_run():
     assert r.model == {"variables": 4, "constraints": 9}
     # a and b are interchangeable: the other plan swaps who runs and who adopts
     assert r.unique is False
-    (runner,) = r.runs.member
+    (runner,) = r.runs.index.get_level_values("member")
     assert r.alternative["runs_removed"] == [{"member": runner, "workstream": "x", "accelerator": "rented"}]
     assert r.alternative["runs_added"][0]["member"] == ({"a", "b"} - {runner}).pop()
 
@@ -83,7 +83,7 @@ def test_budget_decides_who_runs_and_silo_can_be_infeasible():
     assert plan(r) == ([("a", "x", "rented")], [("b", "x")])
     assert r.silo_compute is None and r.savings is None
     assert r.standalone_infeasible == ["b"]
-    spent = dict(zip(r.members.member, r.members.spent))
+    spent = r.members.spent.to_dict()
     assert spent == {"a": pytest.approx(200), "b": pytest.approx(20)}
 
 
@@ -166,4 +166,4 @@ def test_estimate_cost_overrides_price():
                                         "b": renting(25, needs=["x"])},
                "workstreams": {"x": {"compute": 100}}})
     assert plan(r) == ([("a", "x", "rented")], [("b", "x")])
-    assert dict(zip(r.members.member, r.members.spent)) == {"a": 50, "b": 20}
+    assert r.members.spent.to_dict() == {"a": 50, "b": 20}

@@ -15,8 +15,8 @@ from optimizer.instance import parse_instance
 
 
 def plan(r):
-    return (sorted((x.member, x.workstream, x.accelerator) for x in r.runs.itertuples()),
-            sorted((x.member, x.workstream) for x in r.adoptions.itertuples()))
+    return (sorted((x.member, x.workstream, x.accelerator) for x in r.runs.reset_index().itertuples()),
+            sorted((x.member, x.workstream) for x in r.adoptions.reset_index().itertuples()))
 
 
 def test_money_breaks_a_compute_tie():
@@ -48,7 +48,7 @@ def test_big_lab_with_idle_fleet_runs_instead_of_small_dear_renter():
                     "small": {"budget": 1e6, "price": 4, "needs": ["x", "y", "z"]}},
         "workstreams": {"x": {"compute": 100}, "y": {"compute": 100}, "z": {"compute": 100}}})
     assert r.objectives == {"compute": pytest.approx(330), "money": pytest.approx(570)}
-    assert sorted(r.runs.member) == ["big", "big", "big"]
+    assert sorted(r.runs.index.get_level_values("member")) == ["big", "big", "big"]
     assert r.unique is True
 
 

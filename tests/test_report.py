@@ -86,7 +86,7 @@ def test_result_json_is_the_result_dict(two_labs, report):
 def test_csv_figures_equal_the_result(two_labs, report):
     runs = pd.read_csv(report / "runs.csv")
     assert len(runs) == len(two_labs.runs) == 1
-    for got, want in zip(runs.itertuples(index=False), two_labs.runs.itertuples(index=False)):
+    for got, want in zip(runs.itertuples(index=False), two_labs.runs.reset_index().itertuples(index=False)):
         assert (got.member, got.workstream, got.accelerator) == (want.member, want.workstream, want.accelerator)
         assert got[3] == pytest.approx(want.compute) and got[4] == pytest.approx(want.cost)
     assert runs["compute_H100-hours"].tolist() == [100.0] and runs["cost_USD"].tolist() == [200.0]
@@ -96,13 +96,13 @@ def test_csv_figures_equal_the_result(two_labs, report):
     assert gets["compute_H100-hours"].tolist() == [10.0] and gets["cost_USD"].tolist() == [20.0]
 
     members = pd.read_csv(report / "members.csv").set_index("member")
-    for m in two_labs.members.itertuples():
+    for m in two_labs.members.reset_index().itertuples():
         row = members.loc[m.member]
         assert row["budget_USD"] == pytest.approx(m.budget)
         assert row["spent_USD"] == pytest.approx(m.spent)
         assert row["budget_utilisation_fraction"] == pytest.approx(m.budget_utilisation)
         assert row["standalone_compute_H100-hours"] == pytest.approx(m.standalone_compute)
-    runner = two_labs.runs.member.iloc[0]
+    runner = two_labs.runs.index.get_level_values("member")[0]
     adopter = ({"a", "b"} - {runner}).pop()
     assert members.loc[runner, "spent_USD"] == 200 and members.loc[adopter, "spent_USD"] == 20
     assert members.loc[runner, "runs"] == "x" and members.loc[adopter, "adopts"] == "x"

@@ -44,7 +44,7 @@ def test_savings_are_linear_in_the_compute_multiplier():
     assert summary.loc["consortium", "compute_saved_samples"] == 40
     assert summary.loc["consortium", "enables_members_share"] == 0  # both labs can always manage alone
     assert sw.beats.loc["consortium", "silo"] == 1.0 and sw.beats.loc["silo", "consortium"] == 0.0
-    sens = sw.sensitivity.set_index(["design", "input"])
+    sens = sw.sensitivity  # index (design, input)
     assert sens.spearman_rho["consortium", "compute:x"] == pytest.approx(1.0)
     # over 40 samples the noise level is 1.96 / sqrt(39) = 0.314
     assert sens.samples["consortium", "compute:x"] == 40

@@ -139,7 +139,7 @@ def test_csv_figures_equal_the_sweep(report, sw):
     for r in beats.itertuples():
         assert r.beats_fraction == pytest.approx(sw.beats.loc[r.design, r.versus])
     freq = pd.read_csv(report / "run_frequency.csv")
-    src = sw.run_frequency.reset_index(drop=True)
+    src = sw.run_frequency.reset_index()
     assert list(freq.samples_running) == list(src.runs) and list(freq.member) == list(src.member)
     assert freq.running_fraction.to_numpy() == pytest.approx(src.share.to_numpy())
     # consortium: b (or a) runs x in every sample; silo: both do

@@ -120,7 +120,7 @@ def test_budget_per_period():
                    {"x": {"compute": 100}, "y": {"compute": 100}})
     r = solve(doc)
     assert r.objectives == {"compute": 200.0, "time": 3.0, "money": 200.0}
-    assert r.members.loc[0, "budget"] == 200
+    assert r.members.loc["a", "budget"] == 200
     spent = {u.period: u.used for u in r.plan.period_use if u.accelerator is None}
     assert spent == {"1": 100.0, "2": 100.0}
     assert r.plan.binding.budgets == ["a"]
@@ -150,7 +150,7 @@ def test_pooled_funding_over_time():
     assert r.status == "optimal"
     assert runs(r) == [("b", "x", "2", "2")] and adoptions(r) == [("a", "x", "2")]
     assert r.objectives == {"compute": 110.0, "time": 2.0, "money": 110.0}
-    assert r.members.set_index("member").loc["a", "paid_for_runs"] == 100
+    assert r.members.loc["a", "paid_for_runs"] == 100
     doc["members"]["a"]["budget"] = 110
     r = solve(doc, "pooled")
     assert r.objectives["time"] == 1.0

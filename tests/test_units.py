@@ -80,8 +80,8 @@ def base(flagship):
 
 
 def plan(r) -> tuple:
-    return (sorted(map(tuple, r.runs[["member", "workstream", "accelerator"]].values.tolist())),
-            sorted(map(tuple, r.adoptions[["member", "workstream"]].values.tolist())))
+    return (sorted(map(tuple, r.runs.reset_index()[["member", "workstream", "accelerator"]].values.tolist())),
+            sorted(map(tuple, r.adoptions.reset_index()[["member", "workstream"]].values.tolist())))
 
 
 @pytest.mark.parametrize("system", list(SYSTEMS))

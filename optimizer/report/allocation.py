@@ -24,6 +24,8 @@ CHART = "standalone-vs-allocated"
 METHOD_NAMES = {"shapley": "Shapley value", "least-core": "Least core", "nucleolus": "Nucleolus",
                 "proportional": "Proportional to standalone cost"}
 COMPUTE_COLUMNS = ("standalone", "allocated", "savings", "std_error", "grand_coalition")  # suffixed with the unit
+CSV_COLUMNS = ["method", "member", "standalone", "allocated", "savings", "savings_fraction", "std_error", "in_core",
+               "grand_coalition"]  # of CostSharing.table(), reset
 
 FILES = [
     ("allocation.html", "this report as one self-contained page (chart inline)"),
@@ -183,7 +185,7 @@ def build(sharing: CostSharing) -> list[Block]:
 def render(sharing: CostSharing) -> dict[str, bytes]:
     """{file name: content} of the report; a pure function of the study."""
     cu = csvs.unit_label(sharing.units.get("compute"), "compute-units")
-    table = sharing.table().reset_index().rename(columns=csvs.with_unit(COMPUTE_COLUMNS, cu))
+    table = sharing.table().reset_index()[CSV_COLUMNS].rename(columns=csvs.with_unit(COMPUTE_COLUMNS, cu))
     methods = " ".join(f"--method {m}" for m in sharing.methods)
     footer = regenerate_footer(f"consortium allocate FILE --design {sharing.design} {methods} --out DIR")
     return {"allocation.json": json_bytes([a.to_dict() for a in sharing.allocations]),

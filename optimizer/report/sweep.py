@@ -79,12 +79,12 @@ def tables(sw: Sweep) -> dict[str, pd.DataFrame]:
     cu = csvs.unit_label(sw.units.get("compute"), "compute-units")
     beats = pd.DataFrame([[a, b, float(sw.beats.loc[a, b])] for a in sw.designs for b in sw.designs],
                          columns=BEATS_COLUMNS)
-    return {"summary": sw.summary.reset_index(drop=True).rename(columns=summary_columns(cu)),
+    return {"summary": sw.summary.reset_index().rename(columns=summary_columns(cu)),
             "outcomes": sw.outcomes.rename(columns=outcome_columns(cu)),
             "inputs": sw.inputs.reset_index(), "beats": beats,
-            "sensitivity": sw.sensitivity.rename(columns={"samples": "samples_count",
+            "sensitivity": sw.sensitivity.reset_index().rename(columns={"samples": "samples_count",
                                                            "noise_threshold": "noise_threshold_rho"}),
-            "run_frequency": sw.run_frequency.rename(columns=RUN_FREQUENCY_COLUMNS)}
+            "run_frequency": sw.run_frequency.reset_index().rename(columns=RUN_FREQUENCY_COLUMNS)}
 
 
 def parquet_bytes(df: pd.DataFrame) -> bytes:
@@ -175,7 +175,7 @@ def _beats_table(sw: Sweep) -> Table:
 
 def _noise_text(sw: Sweep, designs: list[str]) -> str:
     """The noise thresholds of these designs' rho, from the samples each is computed over."""
-    sens = sw.sensitivity
+    sens = sw.sensitivity.reset_index()
     by = {}
     for d in designs:
         rows = sens[(sens.design == d) & sens.spearman_rho.notna()]
@@ -200,8 +200,7 @@ def _sensitivity_blocks(sw: Sweep) -> list[Block]:
                      f"Per design, the {TOP_INPUTS} inputs whose multipliers are most strongly rank-correlated "
                      "with its compute saved vs silo. Blue: a higher value raises it; red: it lowers it."))
     rho = {(d, name): v for d in designs for name, v in sw.drivers[d]}
-    sens = sw.sensitivity
-    significant = {(d, i) for d, i, ok in zip(sens.design, sens["input"], sens.significant) if ok}
+    significant = {key for key, ok in sw.sensitivity.significant.items() if ok}
     binding = sw.base_binding_budgets
     best: dict[str, float] = {}
     for (_, name), v in rho.items():
@@ -243,7 +242,7 @@ def _frequency_blocks(sw: Sweep) -> list[Block]:
         Mark("sometimes", "strong"), " what it runs in only some (with the share of those samples). Members "
         "running nothing are left out; ", Mark("run_frequency.csv", "code"), " has the counts (its share is of "
         "all samples)."])]
-    freq = sw.run_frequency
+    freq = sw.run_frequency.reset_index()
     seen: dict[tuple, str] = {}
     for d in sw.designs:
         f, planned = freq[freq.design == d], sw.planned_samples[d]
@@ -342,10 +341,11 @@ KIND = ReportKind("sweep report", frozenset([name for name, _ in FILES] + [WORKB
 
 
 def _without_nan(df: pd.DataFrame):
-    """The rows of ``df`` as named tuples, pandas' missing value (NaN) as None."""
+    """The rows of ``df`` (its named index first) as named tuples, pandas' missing value (NaN) as None."""
     from collections import namedtuple
-    row = namedtuple("Row", list(df.columns))
-    return [row(**r) for r in records(df)]
+    rows = records(df)  # a named index first, as columns
+    row = namedtuple("Row", list(rows[0]) if rows else list(df.columns))
+    return [row(**r) for r in rows]
 
 
 def summary_text(sw: Sweep) -> str:
@@ -366,7 +366,7 @@ def summary_text(sw: Sweep) -> str:
              f"{n} uncertain {noun(n, 'input')}"] + text_table(rows)
     lines.append("compute saved vs silo is over the samples where the design and its silo both have a plan "
                  "(\"saved over\"); \"enables members\": samples with a plan where some member cannot manage alone")
-    sens = sw.sensitivity.dropna(subset=["spearman_rho"])
+    sens = sw.sensitivity.reset_index().dropna(subset=["spearman_rho"])
     sens = sens[sens.significant.astype(bool)]
     if len(sens):
         top = sens.reindex(sens.spearman_rho.abs().sort_values(ascending=False).index).head(5)

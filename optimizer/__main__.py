@@ -1,5 +1,6 @@
 """``python -m optimizer`` and the ``consortium`` command: the command line, with Ctrl-C during
-start-up (importing pandas, Pyomo and HiGHS takes most of a second) exiting 130 quietly too."""
+start-up exiting 130 quietly too. Importing the command line is quick (no pandas, Pyomo or HiGHS:
+each command imports those when it runs, and :func:`optimizer.cli.main` handles a Ctrl-C there)."""
 from __future__ import annotations
 
 import os

@@ -30,7 +30,8 @@ from dataclasses import asdict, dataclass
 import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also load every plugin (~0.25 s)
 
 from .formatting import noun
-from .model import Layer, required, total_compute
+from .model import Layer, required
+from .objectives import total_compute
 from .schema import InstanceFile
 from .tables import ModelData
 

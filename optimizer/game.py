@@ -27,7 +27,8 @@ from .errors import LimitReached
 from .execution import interactive, progress_bar
 from .formatting import clean
 from .instance import Instance
-from .model import OBJECTIVES, Layer, build_model, required
+from .model import Layer, build_model, required
+from .objectives import OBJECTIVES
 from .solver import HighsSession, SolverOptions, solve_stages
 from .status import Status
 from .tables import ModelData, derive

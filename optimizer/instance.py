@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from .cross_references import did_you_mean
 from .errors import InputError, Problem, UsageError
 from .formatting import noun
 from .scaling import MAX_RANGE, range_problems
 from .schema import BUILTIN_DESIGNS, Design, InstanceFile
 from .tables import derive
-from .validate import deep_merge, did_you_mean, price_warnings, validate_document
+from .validate import deep_merge, price_warnings, validate_document
 from .yamlsource import SourceMap, parse_yaml, read_text
 
 

@@ -12,7 +12,8 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 
 from .check import violations
 from .diagnosis import ELASTIC
-from .model import NO_LEVEL, Layer, build_model, varies
+from .model import Layer, build_model
+from .objectives import NO_LEVEL, varies
 from .payments import pay_model
 from .scaling import Scale
 from .tables import ModelData
@@ -58,7 +59,7 @@ def solve_stages(session: HighsSession, stages: int | None = None) -> Stages:
     last stage ``earliest``) lexicographically and load the plan into its variables.
 
     Stage k minimises objective k subject to every earlier objective staying within
-    :data:`TIE_TOLERANCE` of its stage's value (the level rows of :func:`model.add_objectives`).
+    :data:`TIE_TOLERANCE` of its stage's value (the level rows of :func:`objectives.add_objectives`).
     A later stage stopped by a limit before it found a plan leaves the previous stage's plan
     loaded (status ``feasible``). ``optimal`` only when every stage of the objective list was solved
     to the gap; the hidden stage only picks among those plans, so a limit there changes no status.

@@ -52,7 +52,7 @@ _BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class Yaml12Loader(_Base):
+class Loader(_Base):
     """Safe loader reading plain scalars the YAML 1.2 way (core schema).
 
     ``4.0e6`` is a number, ``010`` is ten (not octal eight), and ``yes``/``no``/``on``/
@@ -72,15 +72,15 @@ class Yaml12Loader(_Base):
 
 
 _REPLACED = {"tag:yaml.org,2002:float", "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool"}
-Yaml12Loader.yaml_implicit_resolvers = {
+Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in _REPLACED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_12, list("tTfF"))
-Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT_12, list("-+0123456789"))
-Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
-Yaml12Loader.add_constructor("tag:yaml.org,2002:int", Yaml12Loader.construct_yaml_int)
-Yaml12Loader.add_constructor("tag:yaml.org,2002:bool", Yaml12Loader.construct_yaml_bool)
+Loader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_12, list("tTfF"))
+Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT_12, list("-+0123456789"))
+Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
+Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
+Loader.add_constructor("tag:yaml.org,2002:bool", Loader.construct_yaml_bool)
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -131,7 +131,7 @@ def _pos(mark: yaml.Mark) -> tuple[int, int]:
 
 
 class _Builder:
-    def __init__(self, loader: Yaml12Loader, source: SourceMap):
+    def __init__(self, loader: Loader, source: SourceMap):
         self.loader = loader
         self.source = source
         self.problems: list[Problem] = []
@@ -264,7 +264,7 @@ def _tab_at(text: str, mark: yaml.Mark) -> bool:
     return "\t" in line[: len(line) - len(line.lstrip())] or line[mark.column: mark.column + 1] == "\t"
 
 
-def _check_depth(loader: Yaml12Loader, file: str) -> None:
+def _check_depth(loader: Loader, file: str) -> None:
     """Refuse a document nested deeper than MAX_DEPTH, reading libyaml's (non-recursive) event
     stream before its (recursive) composer sees the document."""
     depth = 0
@@ -286,11 +286,11 @@ def parse_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise InputError([Problem(file, 1, 1, "", "file is empty (expected a YAML mapping with "
                                                     "name, members and workstreams)")])
-    loader = Yaml12Loader(text)
+    loader = Loader(text)
     try:
         _check_depth(loader, file)
         loader.dispose()
-        loader = Yaml12Loader(text)
+        loader = Loader(text)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         # an unclosed [ or { is noticed later; point at where it was opened

@@ -131,10 +131,10 @@ GIVEN = SolverOptions(time_limit=30, mip_gap=0.01, threads=1, random_seed=3)
 def test_every_solving_command_hands_its_solver_flags_down(command, tmp_path, monkeypatch):
     """Each command really solves with the options its flags say (not only parses them)."""
     import optimizer.allocation
-    import optimizer.cli
+    import optimizer.api
     import optimizer.sweep
     seen = []
-    target = {"solve": (optimizer.cli, "solve"), "compare": (optimizer.cli, "solve_designs"),
+    target = {"solve": (optimizer.api, "solve"), "compare": (optimizer.api, "solve_designs"),
               "allocate": (optimizer.allocation, "share_costs"), "sweep": (optimizer.sweep, "sweep")}[command]
     real = getattr(*target)
 

@@ -214,7 +214,7 @@ def test_cli_refuses_a_foreign_directory_before_solving(tmp_path, monkeypatch, c
     def no_solving(*a, **k):
         raise AssertionError("solved before checking --out")
 
-    monkeypatch.setattr("optimizer.cli.solve_designs", no_solving)
+    monkeypatch.setattr("optimizer.api.solve_designs", no_solving)
     assert main(["compare", str(inst), "--out", str(mine)]) == 2
     assert "does not look like a consortium comparison report directory" in capsys.readouterr().err
     assert (mine / "notes.txt").read_text() == "precious"

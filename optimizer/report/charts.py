@@ -1,116 +1,26 @@
-"""Every report's charts: one style, matplotlib's object API on the Agg canvas, deterministic SVG.
+"""The charts of a plan, a comparison of designs and a cost sharing, in the one style of
+:mod:`.chart_style` (a sweep's are in :mod:`.sweep_charts`).
 
 Every chart function takes a typed result (a :class:`~optimizer.results.Plan`, a comparison's plans, a
-:class:`~optimizer.costsharing.CostSharing`, a :class:`~optimizer.sweep.Sweep`) and returns an SVG
-document as text, or ``None`` when there is nothing to draw (no plan). The same input gives
-byte-identical SVG: fixed ``svg.hashsalt`` (clip-path and marker ids), text kept as
-text (``svg.fonttype: none``, so nothing depends on glyph caching), no date or creator in
-the metadata, and only matplotlib's bundled DejaVu Sans for layout metrics.
-
-No pyplot: figures are built with :class:`matplotlib.figure.Figure` on an Agg canvas, so
-rendering a report never touches the caller's global backend or figure registry.
+:class:`~optimizer.costsharing.CostSharing`) and returns an SVG document as text, or ``None`` when
+there is nothing to draw (no plan); the same input gives byte-identical SVG.
 """
 from __future__ import annotations
 
-import io
 import math
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
-import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from ..results import Plan
+from .chart_style import (ADOPTION, ADOPTS, AVOIDED, BUDGET, DASHED, DUPLICATE_RUNS, FIRST_RUNS, FLEET_COLOURS, INK,
+                          METHOD_COLOURS, MUTED, NONE, RUNS, SILO, VERMILION, compact, compact_ticks, new_figure,
+                          svg_text)
 
-if TYPE_CHECKING:      # a sweep needs scipy and pyarrow: imported by the sweep report, not here
+if TYPE_CHECKING:
     from ..costsharing import CostSharing
-    from ..sweep import Sweep
-
-# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies and in print.
-BLUE, ORANGE, SKY, GREEN, YELLOW, VERMILION, PURPLE = (
-    "#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#D55E00", "#CC79A7")
-INK, MUTED, GRID, EMPTY = "#222222", "#666666", "#dddddd", "#f1f1f1"
-
-RUNS, ADOPTS, NONE = BLUE, ORANGE, EMPTY            # allocation map categories
-SILO = "#9a9a9a"                                     # silo bar
-FIRST_RUNS, DUPLICATE_RUNS, ADOPTION = BLUE, VERMILION, ORANGE
-AVOIDED = GREEN
-BUDGET = BLUE
-FLEET_COLOURS = (GREEN, PURPLE, ORANGE, SKY, VERMILION, YELLOW)
-METHOD_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILION)
-DASHED = (0, (3, 2))
-
-STYLE: dict[str, Any] = {
-    "svg.hashsalt": "consortium-report",
-    "svg.fonttype": "none",
-    "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans"],   # bundled with matplotlib: same metrics everywhere
-    "font.size": 9.5,
-    "axes.titlesize": 11,
-    "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
-    "axes.titlepad": 10,
-    "axes.labelsize": 9.5,
-    "axes.labelcolor": INK,
-    "axes.edgecolor": "#bbbbbb",
-    "axes.linewidth": 0.8,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.axisbelow": True,
-    "axes.grid": False,
-    "grid.color": GRID,
-    "grid.linewidth": 0.7,
-    "xtick.color": MUTED,
-    "ytick.color": MUTED,
-    "xtick.labelcolor": INK,
-    "ytick.labelcolor": INK,
-    "legend.frameon": False,
-    "legend.fontsize": 9,
-    "text.color": INK,
-    "figure.facecolor": "white",
-    "figure.dpi": 100,
-    "savefig.facecolor": "white",
-    "path.simplify": False,
-}
-SVG_METADATA = {"Date": None, "Creator": None}
-
-
-@contextmanager
-def new_figure(width: float, height: float) -> Iterator[Figure]:
-    with _style():
-        fig = Figure(figsize=(width, height), layout="constrained")
-        FigureCanvasAgg(fig)
-        yield fig
-
-
-def _style():
-    import matplotlib
-    return matplotlib.rc_context(STYLE)
-
-
-def svg_text(fig: Figure) -> str:
-    buf = io.StringIO()
-    with _style():
-        fig.savefig(buf, format="svg", metadata=SVG_METADATA)
-    return buf.getvalue()
-
-
-def compact(x: float) -> str:
-    """1,234,567 -> '1.23M'; 12,300 -> '12.3k'; 110 -> '110'."""
-    a = abs(x)
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if a >= div:
-            return f"{x / div:.3g}{suffix}"
-    return f"{x:.3g}" if a < 100 else f"{x:,.0f}"
-
-
-def compact_ticks(axis) -> None:
-    """An axis labelled in compact numbers, and "0" (not "0.00") at zero."""
-    axis.set_major_formatter(lambda x, _pos: compact(x) if x else "0")
 
 
 # --- plan reports -----------------------------------------------------------------------------
@@ -391,95 +301,4 @@ def standalone_vs_allocated_chart(sharing: CostSharing) -> str:
             handles.append(Line2D([], [], color=INK, linewidth=0.9, marker="|", markersize=6))
             labels.append(f"±{Z} standard errors (Monte Carlo)")
         fig.legend(handles, labels, loc="outside lower center", ncols=min(6, len(handles)) if len(handles) <= 6 else 4)
-        return svg_text(fig)
-
-
-# --- sweep reports ----------------------------------------------------------------------------
-TOP_INPUTS = 10          # bars per design in sensitivity.svg
-
-
-def histograms_chart(sw: Sweep, summary: list[dict]) -> str | None:
-    """One small histogram per design of its savings over the samples (same x axis), P5 and
-    P95 dashed, P50 solid. ``summary``: ``sw.summary`` as records (None for no figure)."""
-    designs = list(sw.designs)
-    data = sw.savings_by_design
-    every = np.concatenate([v for v in data.values() if len(v)] or [np.zeros(0)])
-    if not len(every):
-        return None
-    lo, hi = float(every.min()), float(every.max())
-    if hi - lo < 1e-9 * max(1.0, abs(hi)):
-        lo, hi = lo - max(1.0, abs(lo) * 0.05), hi + max(1.0, abs(hi) * 0.05)
-    bins = np.linspace(lo, hi, int(min(40, max(10, math.ceil(math.sqrt(len(every)) * 2)))) + 1)
-    pad = (hi - lo) * 0.03
-    rows = {r["design"]: r for r in summary}
-    with new_figure(9.0, 1.2 + 1.05 * len(designs)) as fig:
-        axes = fig.subplots(len(designs), 1, sharex=True, squeeze=False)[:, 0]
-        for ax, d in zip(axes, designs):
-            v = data[d]
-            r = rows[d]
-            ax.set_yticks([])
-            ax.spines["left"].set_visible(False)
-            ax.set_xlim(lo - pad, hi + pad)
-            ax.grid(axis="x")
-            ax.text(-0.01, 0.5, d, transform=ax.transAxes, ha="right", va="center", fontsize=9,
-                    fontweight="bold")
-            if not len(v):
-                ax.text(0.5, 0.5, "no sample with compute saved vs silo defined (design or silo infeasible)",
-                        transform=ax.transAxes, ha="center", va="center", fontsize=8.5, color=MUTED)
-                continue
-            ax.hist(v, bins=bins, color=SKY, edgecolor="white", linewidth=0.5)
-            qs = [(r["compute_saved_p5"], DASHED), (r["compute_saved_p50"], "solid"), (r["compute_saved_p95"], DASHED)]
-            for q, style in qs:
-                ax.axvline(q, color=INK, linestyle=style, linewidth=1.1)  # defined: v is not empty
-            text = " · ".join(f"{k} {compact(q)}" for k, (q, _) in zip(("P5", "P50", "P95"), qs))
-            ax.text(1.0, 1.02, f"{text}   (n = {len(v)} of {r['samples']})", transform=ax.transAxes, ha="right",
-                    va="bottom", fontsize=8, color=MUTED)
-        compact_ticks(axes[-1].xaxis)
-        axes[-1].set_xlabel(f"compute saved vs silo ({sw.units.get('compute') or 'compute units'}) per sample")
-        fig.suptitle("Savings across samples, per design", x=0.01, ha="left", fontsize=11, fontweight="bold")
-        fig.legend(handles=[Patch(color=SKY, label="samples"),
-                            Line2D([], [], color=INK, linewidth=1.1, label="P50 (median)"),
-                            Line2D([], [], color=INK, linewidth=1.1, linestyle=DASHED, label="P5 and P95")],
-                   loc="outside lower center", ncols=3)
-        return svg_text(fig)
-
-
-def sensitivity_chart(sw: Sweep) -> str | None:
-    """Per design, the inputs with the largest |Spearman rho| with its savings."""
-    tops = {d: sw.drivers[d][:TOP_INPUTS] for d in sw.designs if sw.drivers[d]}
-    if not tops:
-        return None
-    designs = list(tops)
-    cols = 1 if len(designs) == 1 else 2
-    rows = math.ceil(len(designs) / cols)
-    k_max = max(len(t) for t in tops.values())
-    with new_figure(7.0 if cols == 1 else 11.5, 1.0 + rows * (0.85 + 0.22 * k_max)) as fig:
-        fig.get_layout_engine().set(h_pad=0.12, hspace=0.06, w_pad=0.1)
-        axes = fig.subplots(rows, cols, squeeze=False)
-        for n, ax in enumerate(axes.flat):
-            if n >= len(designs):
-                ax.set_visible(False)
-                continue
-            d = designs[n]
-            top = tops[d]
-            ys = list(range(len(top)))
-            vals = [v for _, v in top]
-            ax.barh(ys, vals, height=0.7, color=[BLUE if v >= 0 else VERMILION for v in vals])
-            for y, v in zip(ys, vals):
-                ax.text(v + (0.03 if v >= 0 else -0.03), y, f"{v:+.2f}", va="center",
-                        ha="left" if v >= 0 else "right", fontsize=7.5, color=INK)
-            ax.set_yticks(ys, [name for name, _ in top], fontsize=8)
-            ax.set_ylim(k_max - 0.5, -0.5)
-            ax.set_xlim(-1.18, 1.18)
-            ax.set_xticks([-1, -0.5, 0, 0.5, 1])
-            ax.axvline(0, color=INK, linewidth=0.8)
-            ax.grid(axis="x", color=GRID)
-            ax.tick_params(axis="y", length=0)
-            ax.set_title(d, fontsize=10, pad=6)
-        which = "the input" if k_max == 1 else f"top {k_max} inputs"
-        fig.suptitle(f"What drives compute saved vs silo: {which} by |Spearman ρ|, per design", x=0.01,
-                     ha="left", fontsize=11, fontweight="bold")
-        fig.legend(handles=[Patch(color=BLUE, label="higher input, more compute saved"),
-                            Patch(color=VERMILION, label="higher input, less compute saved")],
-                   loc="outside lower center", ncols=2)
         return svg_text(fig)

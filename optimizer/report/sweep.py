@@ -24,7 +24,7 @@ from ..errors import UsageError
 from ..formatting import noun, num, text_table
 from ..sweep import Sweep, records
 from . import csvs
-from .charts import TOP_INPUTS, histograms_chart, sensitivity_chart
+from .sweep_charts import TOP_INPUTS, histograms_chart, sensitivity_chart
 from .kind import ReportKind
 from .workbook import xlsx_bytes
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,

@@ -8,7 +8,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ..results import Plan
-from .charts import ADOPTS, BUDGET, FLEET_COLOURS, GRID, INK, MUTED, RUNS, VERMILION, new_figure, svg_text
+from .chart_style import ADOPTS, BUDGET, FLEET_COLOURS, GRID, INK, MUTED, RUNS, VERMILION, new_figure, svg_text
 
 
 def schedule_rows(p: Plan) -> list[tuple[str, str]]:

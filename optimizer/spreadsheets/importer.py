@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..cross_references import did_you_mean
 from ..errors import InputError, Problem
-from ..validate import did_you_mean
 from ..yamlsource import KeyPath, SourceMap, format_path, parse_yaml
 from . import layout as L
 from .cells import Book, Sheet

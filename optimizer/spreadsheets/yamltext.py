@@ -10,13 +10,13 @@ from typing import Any
 
 import yaml
 
-from ..yamlsource import Yaml12Loader
+from ..yamlsource import Loader
 
 _STR = "tag:yaml.org,2002:str"
 
 
 class _Resolver(yaml.resolver.BaseResolver):
-    yaml_implicit_resolvers = Yaml12Loader.yaml_implicit_resolvers  # how the project reads plain scalars
+    yaml_implicit_resolvers = Loader.yaml_implicit_resolvers  # how the project reads plain scalars
 
 
 _READS = _Resolver()

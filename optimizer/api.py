@@ -10,7 +10,8 @@ import pandas as pd
 from .execution import Executor
 from .instance import Instance, load_instance
 from .comparison import Comparison, ComparisonRow, describe_design
-from .results import Result, build_plan
+from .plan_building import build_plan
+from .results import Result
 from .diagnosis import Finding, elastic_findings, presolve_findings
 from .solver import Solution, SolverOptions, highs_version, solve_data
 from .standalone import standalone_by_variant, standalone_optima, variant_key

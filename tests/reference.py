@@ -61,7 +61,6 @@ def problem(doc: dict, design: str = "consortium") -> Problem:
     base = {k: v for k, v in doc.items() if k != "designs"}
     inst = deep_merge(base, spec["overrides"]) if spec.get("overrides") else base
     defaults = {**DEFAULTS, **inst.get("defaults", {})}
-    accels = inst.get("accelerators", {})
     members = [i for i in inst["members"] if not spec.get("members") or i in spec["members"]]
     works = list(inst["workstreams"])
     factor = spec.get("adoption_factor", 1.0)
@@ -81,24 +80,31 @@ def problem(doc: dict, design: str = "consortium") -> Problem:
         p.budget[i] = m["budget"]
         p.publishes[i] = m.get("publishes", True)
         p.needs[i] = list(m.get("needs", []))
-        price = m.get("price", defaults["price"])
-        fleet = m.get("fleet")
-        for h, count in (fleet or {}).items():
-            p.capacity[i, h] = count * defaults["hours"]
-        for w in works:
-            ws = inst["workstreams"][w]
-            est = m.get("estimates", {}).get(w, {})
-            p.compute[i, w] = est.get("compute", ws["compute"])
-            p.cost[i, w] = est.get("cost", p.compute[i, w] * price)
-            if fleet is None:
-                p.options[i, w] = ["rented"]
-                continue
-            ok = ws.get("accelerators", list(accels))
-            p.options[i, w] = [h for h in fleet if h in ok and fleet[h] > 0
-                               and fleet[h] >= ws.get("min_accelerators", 1)]
-            for h in p.options[i, w]:
-                p.hours[i, w, h] = p.compute[i, w] / accels[h]["throughput"]
+        member_numbers(p, inst, i, defaults, defaults["hours"])
     return p
+
+
+def member_numbers(p, inst: dict, i: str, defaults: dict, fleet_hours: float) -> None:
+    """Member i's compute, cost, run options, fleet hours per run and capacities (the contract's
+    "Derived quantities"), into ``p``; ``fleet_hours``: hours an accelerator is available."""
+    m, accels = inst["members"][i], inst.get("accelerators", {})
+    price = m.get("price", defaults["price"])
+    fleet = m.get("fleet")
+    for h, count in (fleet or {}).items():
+        p.capacity[i, h] = count * fleet_hours
+    for w in p.workstreams:
+        ws = inst["workstreams"][w]
+        est = m.get("estimates", {}).get(w, {})
+        p.compute[i, w] = est.get("compute", ws["compute"])
+        p.cost[i, w] = est.get("cost", p.compute[i, w] * price)
+        if fleet is None:
+            p.options[i, w] = ["rented"]
+            continue
+        ok = ws.get("accelerators", list(accels))
+        p.options[i, w] = [h for h in fleet if h in ok and fleet[h] > 0
+                           and fleet[h] >= ws.get("min_accelerators", 1)]
+        for h in p.options[i, w]:
+            p.hours[i, w, h] = p.compute[i, w] / accels[h]["throughput"]
 
 
 @dataclass
@@ -230,6 +236,15 @@ def solve(doc: dict, design: str = "consortium") -> Answer:
     plans = [Plan(r, g, objective_values(p, r, g)) for r, g in all_plans(p) if feasible(p, r, g)]
     best = lexicographic(plans, p.objective)
     return Answer("optimal" if best else "infeasible", best)
+
+
+def silo_agrees(got: float | None, silo: tuple[float, float] | None) -> bool:
+    """Is the project's silo_compute ``got`` the reference's: None, or within its range (1e-6)?"""
+    if silo is None:
+        return got is None
+    low, high = silo
+    slack = 1e-6 * max(abs(low), abs(high))
+    return got is not None and low - slack <= got <= high + slack
 
 
 def silo_compute(doc: dict, design: str = "consortium") -> tuple[float, float] | None:

@@ -54,7 +54,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from reference import DEFAULTS, TIE, deep_merge, pooled_fundable, within
+from reference import DEFAULTS, TIE, deep_merge, member_numbers, pooled_fundable, within
 
 INF = math.inf
 
@@ -118,7 +118,6 @@ def problem(doc: dict, design: str = "consortium") -> TimedProblem:
     labels = period_labels(horizon)
     T = len(labels)
     per_period = horizon.get("hours", defaults["hours"] / T)
-    accels = inst.get("accelerators", {})
     members = [i for i in inst["members"] if not spec.get("members") or i in spec["members"]]
     works = list(inst["workstreams"])
     factor = spec.get("adoption_factor", 1.0)
@@ -146,23 +145,7 @@ def problem(doc: dict, design: str = "consortium") -> TimedProblem:
         due = m.get("due", {})
         for w in p.needs[i]:
             p.due[i, w] = p.index(due[w]) if w in due else T
-        price = m.get("price", defaults["price"])
-        fleet = m.get("fleet")
-        for h, count in (fleet or {}).items():
-            p.capacity[i, h] = count * per_period
-        for w in works:
-            ws = inst["workstreams"][w]
-            est = m.get("estimates", {}).get(w, {})
-            p.compute[i, w] = est.get("compute", ws["compute"])
-            p.cost[i, w] = est.get("cost", p.compute[i, w] * price)
-            if fleet is None:
-                p.options[i, w] = ["rented"]
-                continue
-            ok = ws.get("accelerators", list(accels))
-            p.options[i, w] = [h for h in fleet if h in ok and fleet[h] > 0
-                               and fleet[h] >= ws.get("min_accelerators", 1)]
-            for h in p.options[i, w]:
-                p.hours[i, w, h] = p.compute[i, w] / accels[h]["throughput"]
+        member_numbers(p, inst, i, defaults, per_period)
     return p
 
 

@@ -24,6 +24,7 @@ from optimizer import model
 from optimizer.errors import InputError
 
 import reference_timed as rt
+from reference import silo_agrees
 from timed_instances import small_enough, timed_instances
 
 EXAMPLES = int(os.environ.get("EXACT_TIMED_EXAMPLES", "150"))
@@ -70,13 +71,7 @@ def agree_timed(doc: dict, design: str) -> rt.Answer:
     where = f"design {design} of {doc}"
     assert got.status == ref.status, where
     silo = rt.silo_compute(doc, design)
-    if silo is None:
-        assert got.silo_compute is None, where
-    else:
-        low, high = silo
-        slack = 1e-6 * max(abs(low), abs(high))
-        assert got.silo_compute is not None and low - slack <= got.silo_compute <= high + slack, \
-            f"silo {got.silo_compute} not in {silo}; {where}"
+    assert silo_agrees(got.silo_compute, silo), f"silo {got.silo_compute} not in {silo}; {where}"
     if ref.status != "optimal":
         return ref
     p = ref.problem

@@ -54,7 +54,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from reference import DEFAULTS, TIE, deep_merge, member_numbers, pooled_fundable, within
+from reference import DEFAULTS, deep_merge, lexicographic, member_numbers, pooled_fundable, within
 
 INF = math.inf
 
@@ -417,15 +417,6 @@ def all_plans(p: TimedProblem, prune: bool = True):
         runs = frozenset((i, w, c[1], c[2]) for (i, w), c in zip(cells, pick) if c and c[0] == "run")
         gets = frozenset((i, w, c[1]) for (i, w), c in zip(cells, pick) if c and c[0] == "get")
         yield runs, gets
-
-
-def lexicographic(candidates: list[Plan], order: list[str]) -> list[Plan]:
-    for name in order:
-        if not candidates:
-            break
-        best = min(c.values[name] for c in candidates)
-        candidates = [c for c in candidates if c.values[name] <= best + TIE * max(1.0, abs(best))]
-    return candidates
 
 
 @dataclass

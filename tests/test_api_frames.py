@@ -104,7 +104,7 @@ def test_compare_frame(inst):
     check(table, ["design"], {
         "status": S, "total_compute": F, "total_money": F, "unique": B, "duplicated_compute": F,
         "adoption_compute": F, "silo_compute": F, "compute_saved_vs_silo": F, "compute_saved_vs_silo_fraction": F,
-        "members_met": I, "members_enabled": I, "members_total": I, "max_budget_utilisation": F,
+        "members_met": I, "members_in_design": I, "members_enabled": I, "members_total": I, "max_budget_utilisation": F,
         "max_budget_member": S, "budgets_binding": I, "fleets_binding": I, "mip_gap": F, "solve_seconds": F})
     assert list(table.index) == ["consortium", "silo"]
     assert table.loc["consortium", "compute_saved_vs_silo"] == 540

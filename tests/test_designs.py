@@ -104,6 +104,7 @@ def test_compare_returns_one_row_per_design_keyed_by_design():
     assert table.loc["consortium", "compute_saved_vs_silo_fraction"] == pytest.approx(0.45)
     assert table.loc["silo", "total_compute"] == pytest.approx(300)
     assert table.loc["ab", "members_met"] == 2 and table.loc["ab", "members_total"] == 3
+    assert table.loc["ab", "members_in_design"] == 2 and table.loc["c-alone", "members_in_design"] == 1
     parallel = optimizer.compare(SUBSET, workers=2)
     cols = ["status", "total_compute", "compute_saved_vs_silo"]
     assert parallel[cols].equals(table[cols])

@@ -40,6 +40,7 @@ def csv_columns(cu: str, money: str = "money") -> dict[str, str]:
             **with_unit(("total_compute", "duplicated_compute", "adoption_compute", "silo_compute",
                          "compute_saved_vs_silo"), cu),
             "total_money": f"total_money_{money}", "members_met": "members_met_count",
+            "members_in_design": "members_in_design_count",
             "members_enabled": "members_enabled_count", "members_total": "members_total_count",
             "budgets_binding": "budgets_binding_count", "fleets_binding": "fleets_binding_count",
             "max_budget_utilisation": "max_budget_utilisation_fraction", "mip_gap": "mip_gap_fraction",
@@ -152,7 +153,7 @@ def _designs_table(c: Comparison) -> Table:
     for r, p in zip(c.rows, c.plans):
         status: Cell = r.status if r.planned else Mark(r.status, "bind")
         out.append([r.design] + ([_unbroken_ids(settings.get(r.design, ""))] if settings else []) + [
-            status, f"{r.members_met} / {r.members_total}", str(r.members_enabled) if r.planned else "—",
+            status, r.met_text, str(r.members_enabled) if r.planned else "—",
             str(len(p.runs)) if r.planned else "—",
             str(len(p.adoptions)) if r.planned else "—", pct(r.mip_gap), PLAN_WORDS[r.unique]])
     k = 2 if settings else 1
@@ -271,7 +272,7 @@ def summary_text(c: Comparison) -> str:
         util = "n/a" if r.max_budget_utilisation is None else f"{r.max_budget_utilisation:.0%} {r.max_budget_member}"
         rows.append([r.design, r.status, num(r.total_compute), num(r.total_money), num(r.duplicated_compute),
                      num(r.adoption_compute), num(r.compute_saved_vs_silo) + share,
-                     f"{r.members_met}/{r.members_total}", str(r.members_enabled) if r.planned else "-",
+                     r.met_text, str(r.members_enabled) if r.planned else "-",
                      f"{r.budgets_binding}/{r.fleets_binding}" if r.planned else "-", util,
                      PLAN_WORDS[r.unique], f"{c.solve_seconds.get(r.design, 0.0):.2f}s"])
     return "\n".join([f"{c.instance}: {len(c.rows)} {noun(len(c.rows), 'design')}"] + text_table(rows, left=2))

@@ -17,6 +17,8 @@ from . import frames
 from .formatting import clean, fraction
 from .records import Count, Flag, Number, Record, Text
 
+CONFIDENCE_Z = 1.96  # Monte Carlo estimates: 95% normal interval, allocated ± CONFIDENCE_Z x std_error
+
 
 class Objection(Record):
     """The coalition with the largest excess over its own cost under an allocation: its members

@@ -135,8 +135,8 @@ def test_members_enabled_are_the_standalone_infeasible_a_plan_meets():
     table = optimizer.compare(ENABLING)
     assert table.loc["consortium", "members_enabled"] == 1 and table.loc["silo", "members_enabled"] == 0
     assert pd.isna(table.loc["consortium", "compute_saved_vs_silo"])
-    from optimizer.report.plan import summary_text
-    assert "  members enabled       1 of 2 (cannot meet their needs alone: a)" in summary_text(plan).splitlines()
+    from optimizer.summaries import plan_summary
+    assert "  members enabled       1 of 2 (cannot meet their needs alone: a)" in plan_summary(plan).splitlines()
 
 
 def test_pooled_payments_of_two_runners_of_one_workstream_do_not_tie():

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..comparison import ROW_COLUMNS, Comparison, ComparisonRow
 from ..errors import UsageError
-from ..formatting import noun, num, text_table
+from ..formatting import noun, num
 from ..instance import slugify
 from ..results import BINDING, PLAN_WORDS, Plan
 from ..safeio import MARKER, marker_bytes
@@ -26,7 +26,7 @@ from ..status import Status as SolveStatus
 from . import charts, plan as plan_report
 from .csvs import csv_bytes, unit_labels, with_unit
 from .kind import ReportKind
-from .workbook import xlsx_bytes
+from ..spreadsheets.workbook import xlsx_bytes
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Status, Table, Title,
                    binds_badge, closing, ids, json_bytes, pct, regenerate_footer, sentence)
 
@@ -259,23 +259,6 @@ def render(c: Comparison) -> dict[str, bytes]:
         for name, data in {MARKER: marker_bytes("report"), **plan_report.render(plan)}.items():
             files.setdefault(prefix + name, data)
     return files
-
-
-def summary_text(c: Comparison) -> str:
-    """What `consortium compare` prints."""
-    units = c.units
-    head = ["design", "status", f"total ({units.get('compute', '')})", f"money ({units.get('money', '')})",
-            "duplicated", "adoption", "compute saved vs silo", "met", "enabled", "binding budgets/fleets", "max budget use", "plan", "time"]
-    rows = [head]
-    for r in c.rows:
-        share = f" ({r.compute_saved_vs_silo_fraction:.1%})" if r.compute_saved_vs_silo_fraction is not None else ""
-        util = "n/a" if r.max_budget_utilisation is None else f"{r.max_budget_utilisation:.0%} {r.max_budget_member}"
-        rows.append([r.design, r.status, num(r.total_compute), num(r.total_money), num(r.duplicated_compute),
-                     num(r.adoption_compute), num(r.compute_saved_vs_silo) + share,
-                     r.met_text, str(r.members_enabled) if r.planned else "-",
-                     f"{r.budgets_binding}/{r.fleets_binding}" if r.planned else "-", util,
-                     PLAN_WORDS[r.unique], f"{c.solve_seconds.get(r.design, 0.0):.2f}s"])
-    return "\n".join([f"{c.instance}: {len(c.rows)} {noun(len(c.rows), 'design')}"] + text_table(rows, left=2))
 
 
 KIND = ReportKind("comparison report", COMPARISON_FILES, render, suffix="-compare",

@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from ..formatting import num
-from ..status import Status as SolveStatus
 from ..records import read_json, validated
 from ..results import BINDING, PLAN_WORDS, Plan
 from . import charts, timeline
 from .csvs import csv_bytes
 from .kind import ReportKind
-from .workbook import xlsx_bytes
+from ..spreadsheets.workbook import xlsx_bytes
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,
                    binds_badge, closing, ids, joined, json_bytes, pct, units_text)
 from .plan_tables import csv_tables
@@ -296,65 +295,6 @@ def _how(p: Plan, member: str, workstream: str) -> str:
         if r.workstream == workstream:
             return f"runs it on {r.accelerator}, {r.start}–{r.end}"
     return "adopts it" if any(a.workstream == workstream for a in p.adoptions_of.get(member, [])) else "—"
-
-
-# --- in the terminal ------------------------------------------------------------------------------------------
-def objectives_text(p: Plan) -> str:
-    """'compute 6,045,288 H100-hours, then money 11,141,473 USD' (the lexicographic order)."""
-    unit = {"compute": p.units.get("compute", ""), "money": p.units.get("money", ""), "time": "periods"}
-    return ", then ".join(f"{name} {num(value, unit.get(name, ''))}" for name, value in (p.objectives or {}).items())
-
-
-def uniqueness_text(unique: bool | None, alternative: dict | None) -> str:
-    if unique is None:
-        return "uniqueness not checked (or not settled within the limits)"
-    if unique:
-        return "unique: no other plan reaches these objective values"
-    moved = [f"{k['member']} runs {k['workstream']}" for k in (alternative or {}).get("runs_added", [])[:2]]
-    example = f" (e.g. one where {'; '.join(moved)})" if moved else ""
-    return f"one of several optimal plans{example}; see `alternative` in --json"
-
-
-def summary_text(p: Plan) -> str:
-    """What `consortium solve` prints."""
-    cu, mu = p.units.get("compute", ""), p.units.get("money", "")
-    lines = [f"{p.instance} — design {p.design}: {p.status}"
-             + (f" (gap {p.mip_gap:.2%})" if p.status == SolveStatus.FEASIBLE and p.mip_gap is not None else "")]
-    if p.planned:
-        lines += [f"  objectives            {objectives_text(p)}",
-                  f"  plan                  {uniqueness_text(p.unique, p.alternative)}",
-                  f"  total R&D compute     {num(p.total_compute, cu)}",
-                  f"  total money           {num(p.total_money, mu)}"]
-        if p.silo_compute is not None:
-            share = f" ({p.compute_saved_fraction:.1%})" if p.silo_compute else ""
-            lines += [f"  silo compute          {num(p.silo_compute, cu)}",
-                      f"  compute saved vs silo {num(p.savings, cu)}{share}"]
-        else:
-            lines += ["  silo compute          n/a (infeasible alone: " + ", ".join(p.standalone_infeasible) + ")",
-                      "  compute saved vs silo n/a"]
-        enabled = p.members_enabled
-        lines.append(f"  members enabled       {len(enabled)} of {len(p.members)}"
-                     + (f" (cannot meet their needs alone: {', '.join(enabled)})" if enabled else
-                        " (every member can meet its needs alone)"))
-        if p.periods is not None:
-            lines.append(f"  last need ready       {p.last_ready or '-'} (time objective {num(p.time_to_needs)})")
-        lines += [f"  adoption compute      {num(p.adoption_compute, cu)}",
-                  f"  duplicated compute    {num(p.duplicated_compute, cu)} (second and later runs)", "",
-                  "  workstream: who runs it (on what) / who adopts it"]
-        ran = {w.workstream: w for w in p.workstreams}
-        for w in p.plan_workstreams:
-            row = ran.get(w)
-            if row is None or not (row.run_by or row.adopted_by):
-                continue
-            lines.append(f"    {w}: {', '.join(row.run_by) or '-'} / {', '.join(row.adopted_by) or '-'}")
-    elif p.status == SolveStatus.INFEASIBLE:
-        lines.append("  the plan cannot work:" if p.diagnosis else "  (no diagnosis available)")
-        lines += [f"  - {getattr(f, 'message', f)}" for f in p.diagnosis]
-    elif p.diagnosis:
-        lines += [f"  {getattr(f, 'message', f)}" for f in p.diagnosis]
-    else:
-        lines.append("  no plan found within the limits; raise --time-limit or relax --mip-gap")
-    return "\n".join(lines)
 
 
 # --- the files ----------------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ for an :class:`optimizer.sweep.Sweep`:
 Nothing timed goes into any file (``wall_seconds``, ``highs_seconds`` and ``workers`` are
 left out), so the same sweep gives byte-identical files. Parquet files are written by
 pyarrow with zstd compression, no index and no pandas schema metadata. See docs/reports.md.
-:func:`summary_text` is what ``consortium sweep`` prints.
 """
 from __future__ import annotations
 
@@ -21,12 +20,12 @@ import io
 import pandas as pd
 
 from ..errors import UsageError
-from ..formatting import noun, num, text_table
+from ..formatting import noun, num
 from ..sweep import Sweep, records
 from . import csvs
 from .sweep_charts import TOP_INPUTS, histograms_chart, sensitivity_chart
 from .kind import ReportKind
-from .workbook import xlsx_bytes
+from ..spreadsheets.workbook import xlsx_bytes
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,
                    closing, code_spans, compute_unit, ids, json_bytes, pct, regenerate_footer, units_text)
 
@@ -340,40 +339,3 @@ WORKBOOK = "sweep.xlsx"  # every CSV as a sheet (not in FILES: the committed pag
 KIND = ReportKind("sweep report", frozenset([name for name, _ in FILES] + [WORKBOOK]), render, suffix="-sweep")
 
 
-def _without_nan(df: pd.DataFrame):
-    """The rows of ``df`` (its named index first) as named tuples, pandas' missing value (NaN) as None."""
-    from collections import namedtuple
-    rows = records(df)  # a named index first, as columns
-    row = namedtuple("Row", list(rows[0]) if rows else list(df.columns))
-    return [row(**r) for r in rows]
-
-
-def summary_text(sw: Sweep) -> str:
-    """What ``consortium sweep`` prints: the summary per design and the inputs that move compute saved most."""
-    head = ["design", "infeasible", "enables members", f"compute saved mean ({sw.units.get('compute', '')})", "P5",
-            "P50", "P95", "saved over", "base plan fits", "base plan regret"]
-    rows = [head] + [[r.design, f"{r.infeasible_share:.0%}", f"{r.enables_members_share:.0%}",
-                      num(r.compute_saved_mean), num(r.compute_saved_p5), num(r.compute_saved_p50),
-                      num(r.compute_saved_p95), f"{r.compute_saved_samples}/{r.samples} {noun(r.samples, 'sample')}",
-                      f"{r.base_plan_feasible_share:.0%}", num(r.base_plan_regret_mean)]
-                     for r in _without_nan(sw.summary)]
-    if sw.periods is not None:  # with a horizon: when the last need is ready
-        rows[0] += ["last need ready P50", "P95"]
-        for row, r in zip(rows[1:], _without_nan(sw.summary)):
-            row += [r.last_ready_p50 or "-", r.last_ready_p95 or "-"]
-    k, n = len(sw.designs), sw.inputs.shape[1]
-    lines = [f"{sw.instance}: {sw.samples} {noun(sw.samples, 'sample')} (seed {sw.seed}) x {k} {noun(k, 'design')}, "
-             f"{n} uncertain {noun(n, 'input')}"] + text_table(rows)
-    lines.append("compute saved vs silo is over the samples where the design and its silo both have a plan "
-                 "(\"saved over\"); \"enables members\": samples with a plan where some member cannot manage alone")
-    sens = sw.sensitivity.reset_index().dropna(subset=["spearman_rho"])
-    sens = sens[sens.significant.astype(bool)]
-    if len(sens):
-        top = sens.reindex(sens.spearman_rho.abs().sort_values(ascending=False).index).head(5)
-        lines.append("inputs that move compute saved vs silo most (Spearman rank correlation, |rho| above the "
-                     "noise threshold 1.96/sqrt(n-1)):")
-        lines += [f"  {r.design}: {r.input} {r.spearman_rho:+.2f} (n = {r.samples}, threshold {r.noise_threshold:.2f})"
-                  for r in top.itertuples()]
-    else:
-        lines.append("no input's Spearman rank correlation with compute saved vs silo is above the noise threshold")
-    return "\n".join(lines)

@@ -16,10 +16,9 @@ from ..instance import slugify
 from . import csvs
 from ..summaries import share_rows, share_text
 from .charts import Z, standalone_vs_allocated_chart
-from .kind import ReportKind
-from ..spreadsheets.workbook import xlsx_bytes
+from .kind import ReportKind, files_of
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,
-                   closing, compute_unit, json_bytes, pct, regenerate_footer, sentence, units_text)
+                   closing, compute_unit, pct, regenerate_footer, sentence, units_text)
 
 CHART = "standalone-vs-allocated"
 METHOD_NAMES = {"shapley": "Shapley value", "least-core": "Least core", "nucleolus": "Nucleolus",
@@ -33,6 +32,7 @@ FILES = [
     ("allocation.md", "this report in Markdown, the chart as the SVG file beside it"),
     ("allocation.csv", "one row per method and member: standalone, allocated, savings, std_error, in_core"),
     ("allocation.json", "the allocations as a JSON list, one object per method, as `allocate --json` prints them"),
+    ("allocation.xlsx", "allocation.csv as the sheet of a workbook (units in the headers, numbers as numbers)"),
     (f"{CHART}.svg", "the chart above"),
 ]
 
@@ -178,14 +178,12 @@ def render(sharing: CostSharing) -> dict[str, bytes]:
     table = sharing.table().reset_index()[CSV_COLUMNS].rename(columns=csvs.with_unit(COMPUTE_COLUMNS, cu))
     methods = " ".join(f"--method {m}" for m in sharing.methods)
     footer = regenerate_footer(f"consortium allocate FILE --design {sharing.design} {methods} --out DIR")
-    return {"allocation.json": json_bytes([a.to_dict() for a in sharing.allocations]),
-            "allocation.csv": csvs.csv_bytes(table), WORKBOOK: xlsx_bytes({"allocation": table}),
-            **Page(build(sharing), {CHART: standalone_vs_allocated_chart(sharing)}, "cost sharing",
-                   footer).files("allocation")}
+    page = Page(build(sharing), {CHART: standalone_vs_allocated_chart(sharing)}, "cost sharing", footer)
+    return files_of(page, "allocation", "allocation.json", [a.to_dict() for a in sharing.allocations],
+                    {"allocation": table})
 
 
-WORKBOOK = "allocation.xlsx"  # allocation.csv as a sheet (not in FILES: the committed page stays as it is)
-KIND = ReportKind("allocation report", frozenset([name for name, _ in FILES] + [WORKBOOK]), render,
+KIND = ReportKind("allocation report", frozenset(name for name, _ in FILES), render,
                   suffix="-allocation")
 
 

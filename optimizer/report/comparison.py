@@ -24,11 +24,10 @@ from ..results import BINDING, PLAN_WORDS, Plan
 from ..safeio import MARKER, marker_bytes
 from ..status import Status as SolveStatus
 from . import charts, plan as plan_report
-from .csvs import csv_bytes, unit_labels, with_unit
-from .kind import ReportKind
-from ..spreadsheets.workbook import xlsx_bytes
+from .csvs import unit_labels, with_unit
+from .kind import ReportKind, files_of
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Status, Table, Title,
-                   binds_badge, closing, ids, json_bytes, pct, regenerate_footer, sentence)
+                   binds_badge, closing, ids, pct, regenerate_footer, sentence)
 
 CHART = "compute-by-design"
 DESIGNS_DIR = "designs"
@@ -51,11 +50,11 @@ FILES = [
     ("comparison.md", "this comparison in Markdown, the chart as the SVG file beside it"),
     ("comparison.csv", "one row per design: status and figures, units in the column names"),
     ("comparison.json", "the same rows as a JSON list of objects"),
+    ("comparison.xlsx", "comparison.csv as the sheet of a workbook (units in the headers, numbers as numbers)"),
     (f"{CHART}.svg", "the chart above"),
     (f"{DESIGNS_DIR}/<design>/", "each design's full report: allocation, members, workstreams, CSVs, result.json"),
 ]
-WORKBOOK = "comparison.xlsx"  # comparison.csv as a sheet (not in FILES: the committed page stays as it is)
-COMPARISON_FILES = frozenset([name for name, _ in FILES if "<" not in name] + [WORKBOOK])
+COMPARISON_FILES = frozenset(name for name, _ in FILES if "<" not in name)
 
 
 def _check_designs(fd: int, designs: Path) -> None:
@@ -251,8 +250,7 @@ def render(c: Comparison) -> dict[str, bytes]:
     footer = regenerate_footer("consortium compare FILE --out DIR", ". Each design's report re-renders from its own ",
                                Mark("result.json", "code"), ".", version=p.tool_version)
     page = Page(blocks(c, dirs), {CHART: charts.compute_by_design_chart(c.plans)}, "design comparison", footer)
-    files = {"comparison.json": json_bytes(rows), "comparison.csv": csv_bytes(table),
-             WORKBOOK: xlsx_bytes({"comparison": table}), **page.files("comparison")}
+    files = files_of(page, "comparison", "comparison.json", rows, {"comparison": table})
     for plan in c.plans:
         # one report per design, marked as `solve --out` marks it; a design listed twice is written once
         prefix = f"{DESIGNS_DIR}/{dirs[plan.design]}/"

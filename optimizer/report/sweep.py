@@ -24,10 +24,9 @@ from ..formatting import noun, num
 from ..sweep import Sweep, records
 from . import csvs
 from .sweep_charts import TOP_INPUTS, histograms_chart, sensitivity_chart
-from .kind import ReportKind
-from ..spreadsheets.workbook import xlsx_bytes
+from .kind import ReportKind, files_of
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,
-                   closing, code_spans, compute_unit, ids, json_bytes, pct, regenerate_footer, units_text)
+                   closing, code_spans, compute_unit, ids, pct, regenerate_footer, units_text)
 
 HISTOGRAMS, SENSITIVITY = "savings-histograms", "sensitivity"
 TABLES = ("summary", "outcomes", "inputs", "beats", "sensitivity", "run_frequency")
@@ -48,6 +47,7 @@ FILES = [
     ("sensitivity.csv", "one row per design and input: Spearman rank correlation with compute saved vs silo, "
                         "samples, noise threshold"),
     ("run_frequency.csv", "one row per design, member and workstream it runs: samples in which it runs it"),
+    ("sweep.xlsx", "every CSV above as a sheet of one workbook (units in the headers, numbers as numbers)"),
     (f"{HISTOGRAMS}.svg", "the compute saved vs silo histograms above"),
     (f"{SENSITIVITY}.svg", "the sensitivity chart above"),
 ]
@@ -324,18 +324,12 @@ def render(sw: Sweep) -> dict[str, bytes]:
     charts = {HISTOGRAMS: histograms_chart(sw, summary), SENSITIVITY: sensitivity_chart(sw)}
     footer = regenerate_footer(f"consortium sweep FILE --samples {sw.samples} --seed {sw.seed} --out DIR",
                                " (the same seed gives the same samples, whatever the number of workers).")
-    files = {"sweep.json": json_bytes(sw.to_dict()),
-             **Page(build(sw, summary), charts, "uncertainty sweep", footer).files("sweep")}
     written = tables(sw)
-    for name, df in written.items():
-        files[f"{name}.csv"] = csvs.csv_bytes(df)
-        if name in PARQUET:
-            files[f"{name}.parquet"] = parquet_bytes(df)
-    files[WORKBOOK] = xlsx_bytes(written)
-    return files
+    files = files_of(Page(build(sw, summary), charts, "uncertainty sweep", footer), "sweep", "sweep.json",
+                     sw.to_dict(), written)
+    return files | {f"{name}.parquet": parquet_bytes(written[name]) for name in PARQUET}
 
 
-WORKBOOK = "sweep.xlsx"  # every CSV as a sheet (not in FILES: the committed page stays as it is)
-KIND = ReportKind("sweep report", frozenset([name for name, _ in FILES] + [WORKBOOK]), render, suffix="-sweep")
+KIND = ReportKind("sweep report", frozenset(name for name, _ in FILES), render, suffix="-sweep")
 
 

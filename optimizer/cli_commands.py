@@ -96,8 +96,8 @@ def _can_write_under(path: Path) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report.plan import load_result_json
-    result = load_result_json(args.result)
+    from .results import Plan
+    result = Plan.read(args.result)
     out_dir = _out_dir(args.out or "", "plan", result.instance_slug or result.instance, result.design)
     _write("plan", result, out_dir)
     emit(f"report written to {out_dir}/")

@@ -1,12 +1,9 @@
 """The cost-sharing report: who pays what share of the grand coalition's compute c(N).
 
-``KIND.write(sharing, out_dir)`` writes a :class:`~optimizer.allocation.CostSharing` (from
-:func:`optimizer.allocation.share_costs`) as ``allocation.md``, ``allocation.html`` (one
-self-contained page), ``allocation.csv`` (one row per method and member, units in the column
-names), ``allocation.json`` (the allocations as `allocate --json` prints them) and the chart
-``standalone-vs-allocated.svg``; by default into ``reports/<instance-slug>-allocation/``.
-Rendering is a pure function of the study, so the same allocations give byte-identical files.
-See docs/reports.md.
+``KIND.write(sharing, out_dir)`` writes a :class:`~optimizer.costsharing.CostSharing` (from
+:func:`optimizer.allocation.share_costs`) as the files of ``FILES``, by default into
+``reports/<instance-slug>-allocation/``; a pure function of the study, so the same allocations give
+byte-identical files. See docs/reports.md.
 """
 from __future__ import annotations
 

@@ -192,14 +192,6 @@ PLAN_CHARTS = {
 }
 
 
-def render_plan_charts(p: Plan) -> dict[str, str | None]:
-    """{chart name: SVG text, or None when there is nothing to draw} for every plan chart.
-
-    Looked up through the module at call time so tests can monkeypatch a chart function.
-    """
-    return {name: globals()[fn.__name__](p) for name, (fn, _alt, _caption) in PLAN_CHARTS.items()}
-
-
 # --- comparison reports -----------------------------------------------------------------------
 def compute_by_design_chart(rows: list[Plan]) -> str | None:
     """Comparison of designs: per design, its silo reference (the design's members each alone)

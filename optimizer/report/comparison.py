@@ -1,10 +1,8 @@
 """The comparison report: several designs of one instance side by side.
 
-Renders a :class:`~optimizer.comparison.Comparison` into ``comparison.md``, ``comparison.html``
-(one self-contained page), ``comparison.csv`` (units in the column names), ``comparison.json``
-(the rows), ``compute-by-design.svg`` and ``designs/<design>/``: every design's full plan report.
-Solve times are left out of every file, so regenerating a comparison gives identical bytes.
-See docs/reports.md.
+Renders a :class:`~optimizer.comparison.Comparison` into the files of ``FILES``, every design's
+full plan report under ``designs/<design>/``. Solve times are left out of every file, so
+regenerating a comparison gives identical bytes. See docs/reports.md.
 """
 from __future__ import annotations
 

@@ -7,11 +7,10 @@ solving. Every figure shown is a field or property of the plan: nothing is compu
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import sys
 from typing import Any
 
 from ..formatting import num
-from ..records import read_json, validated
 from ..results import BINDING, PLAN_WORDS, Plan
 from . import charts, timeline
 from .kind import ReportKind, files_of
@@ -36,18 +35,11 @@ TIMED_FILES = [
 ]
 OBJECTIVE_WORDS = {"compute": "total R&D compute", "money": "total money spent",
                    "time": "sum of the periods needs are ready in"}
-MAX_RESULT_BYTES = 256 * 1024 * 1024  # a result of 200 members x 1,000 workstreams is ~60 MB
-
-
-# --- reading a result back ----------------------------------------------------------------------------
-def plan_of(doc: Any, file: str = "result", text: str | None = None) -> Plan:
-    """``doc`` as a Plan, or every problem that keeps it from being one (see records.validated)."""
-    return doc if isinstance(doc, Plan) else validated(Plan, doc, file, text)
-
-
-def load_result_json(path: str | Path) -> Plan:
-    """Read a result written by ``consortium solve --json`` or a report's ``result.json``."""
-    return read_json(Plan, path, MAX_RESULT_BYTES, "a result JSON file")
+UNIQUENESS = {True: "No other plan reaches the same objective values: this plan is unique.",
+              False: "Other plans reach exactly the same objective values; this is one of them "
+                     "(see \"Other optimal plans\").",
+              None: "Whether other plans are as good was not checked."}
+CHARTS = {**charts.PLAN_CHARTS, **timeline.TIMELINE_CHARTS}  # file name (no .svg) -> (function, alt, caption)
 
 
 # --- what the page says ---------------------------------------------------------------------------------
@@ -57,21 +49,12 @@ def objective_phrase(p: Plan) -> str:
     return "proven minimal " + words[0] + "".join(f", then, among such plans, minimal {w}" for w in words[1:])
 
 
-def uniqueness_phrase(unique: bool | None) -> str:
-    if unique is True:
-        return "No other plan reaches the same objective values: this plan is unique."
-    if unique is False:
-        return ("Other plans reach exactly the same objective values; this is one of them "
-                "(see \"Other optimal plans\").")
-    return "Whether other plans are as good was not checked."
-
-
 def _status(p: Plan) -> Status:
     tol = (p.solver.get("options") or {}).get("mip_gap")
     tol_text = f" (stopping gap {tol:g})" if isinstance(tol, (int, float)) and tol else ""
     if p.status == "optimal":
         return Status("ok", "OPTIMAL", f"Optimal plan: {objective_phrase(p)}; "
-                                       f"MIP gap {pct(p.mip_gap)}{tol_text}. {uniqueness_phrase(p.unique)}")
+                                       f"MIP gap {pct(p.mip_gap)}{tol_text}. {UNIQUENESS[p.unique]}")
     if p.status == "feasible":
         return Status("warn", "FEASIBLE", f"Feasible plan, optimality not proven within the solver's "
                                           f"limits: MIP gap {pct(p.mip_gap)}. A better plan may exist.")
@@ -233,17 +216,12 @@ def _binding(p: Plan) -> list[Block]:
     return out
 
 
-def options_text(options: dict) -> str:
-    if not options:
-        return "n/a"
-    return ", ".join(f"{k} = {'default' if v is None else v}" for k, v in sorted(options.items()))
-
-
 def provenance(p: Plan) -> list[tuple[str, Cell]]:
     """Units, tool and solver: the assumptions a plan and a comparison both state."""
     return [("Units", units_text(p.units)), ("Tool", f"consortium-optimizer {p.tool_version}"),
             ("Solver", f"{p.solver.get('name', 'n/a')} {p.solver.get('version', '')}".strip()),
-            ("Solver options", options_text(p.solver.get("options") or {}))]
+            ("Solver options", ", ".join(f"{k} = {'default' if v is None else v}"
+                                         for k, v in sorted((p.solver.get("options") or {}).items())) or "n/a")]
 
 
 def _assumptions(p: Plan) -> list[tuple[str, Cell]]:
@@ -265,8 +243,7 @@ def blocks(p: Plan, drawn: dict[str, str | None]) -> list[Block]:
         out += _diagnosis(p)
     if any(drawn.values()):
         out.append(Heading("Charts", "charts"))
-        out += [Chart(name, alt, caption) for name, (_, alt, caption) in
-                {**charts.PLAN_CHARTS, **timeline.TIMELINE_CHARTS}.items()]
+        out += [Chart(name, alt, caption) for name, (_, alt, caption) in CHARTS.items()]
     if p.periods is not None:
         out += [Heading("Schedule", "schedule"), *_schedule(p)]
     out += [Heading("Members", "members"), _members_table(p), Heading("Workstreams", "workstreams"),
@@ -299,8 +276,9 @@ def _how(p: Plan, member: str, workstream: str) -> str:
 # --- the files ----------------------------------------------------------------------------------------------
 def render(result: Any) -> dict[str, bytes]:
     """{file name: content} of the report of ``result`` (a Plan, a Result or a result dict)."""
-    p = plan_of(getattr(result, "plan", result))
-    drawn = {**charts.render_plan_charts(p), **timeline.render(p)}
+    p = Plan.of(getattr(result, "plan", result))
+    # each chart function looked up in its module when drawing, so that a test can replace one
+    drawn = {name: getattr(sys.modules[fn.__module__], fn.__name__)(p) for name, (fn, _, _) in CHARTS.items()}
     footer: list[Cell] = [f"Generated by consortium-optimizer {p.tool_version} from ", Mark("result.json", "code"),
                           "; re-render with ", Mark("consortium report result.json --out DIR", "code"), "."]
     return files_of(Page(blocks(p, drawn), drawn, "consortium plan", footer), "report", "result.json", p.to_dict(),

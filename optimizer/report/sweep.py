@@ -1,21 +1,15 @@
 """The sweep report: how a plan's savings survive the error bars of its estimates.
 
-``KIND.write(sw, out_dir)`` writes, atomically (see :class:`optimizer.report.kind.ReportKind`),
-for an :class:`optimizer.sweep.Sweep`:
-
-- ``sweep.md``, ``sweep.html`` (one self-contained page), ``sweep.json`` (``sw.to_dict()``);
-- tidy tables, units in the column names: ``summary.csv``, ``outcomes.csv`` and
-  ``outcomes.parquet``, ``inputs.csv`` and ``inputs.parquet``, ``beats.csv``,
-  ``sensitivity.csv``, ``run_frequency.csv``;
-- charts: ``savings-histograms.svg`` and ``sensitivity.svg`` (:mod:`.charts`).
-
-Nothing timed goes into any file (``wall_seconds``, ``highs_seconds`` and ``workers`` are
-left out), so the same sweep gives byte-identical files. Parquet files are written by
-pyarrow with zstd compression, no index and no pandas schema metadata. See docs/reports.md.
+``KIND.write(sw, out_dir)`` writes the files of ``FILES`` for an :class:`optimizer.sweep.Sweep`,
+charts from :mod:`.sweep_charts`. Nothing timed goes into any file (``wall_seconds``,
+``highs_seconds`` and ``workers`` are left out), so the same sweep gives byte-identical files.
+Parquet files are written by pyarrow with zstd compression, no index and no pandas schema
+metadata. See docs/reports.md.
 """
 from __future__ import annotations
 
 import io
+from collections import Counter
 
 import pandas as pd
 
@@ -100,17 +94,7 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
 # --- the page ---------------------------------------------------------------------------------
 def focus_design(designs: list[str]) -> str:
     """The design the headline is about: the consortium, else the first that is not the silo."""
-    if "consortium" in designs:
-        return "consortium"
-    return next((d for d in designs if d != "silo"), designs[0])
-
-
-def _kinds(inputs: list[str]) -> str:
-    counts: dict[str, int] = {}
-    for name in inputs:
-        kind = name.split(":", 1)[0]
-        counts[kind] = counts.get(kind, 0) + 1
-    return ", ".join(f"{n} {k}" for k, n in counts.items())
+    return "consortium" if "consortium" in designs else next((d for d in designs if d != "silo"), designs[0])
 
 
 def _status(summary: list[dict]) -> Status:
@@ -129,7 +113,8 @@ def _headline(sw: Sweep, summary: list[dict]) -> Figures:
     row = next(r for r in summary if r["design"] == focus)
     items = [Figure("Samples", f"{n:,}", "", f"Latin hypercube, seed {sw.seed}"),
              Figure("Designs", str(len(sw.designs)), "", ", ".join(sw.designs)),
-             Figure("Uncertain inputs", str(len(inputs)), "", _kinds(inputs) or "none")]
+             Figure("Uncertain inputs", str(len(inputs)), "",  # by kind: '3 compute, 2 budget'
+                    ", ".join(f"{n} {k}" for k, n in Counter(x.split(":", 1)[0] for x in inputs).items()) or "none")]
     k, none = row["compute_saved_samples"], "no sample with compute saved vs silo defined"
     if row["compute_saved_p50"] is not None:
         items.append(Figure(f"Compute saved vs silo P50 · {focus}", num(row["compute_saved_p50"]),

@@ -174,6 +174,13 @@ class ModelData:
         return math.fsum([self.compute[i, w] for i, w, _ in runs]
                          + [self.adoption[w] * self.compute[i, w] for i, w in gets])
 
+    def duplicated_compute(self, runs) -> float:
+        """Every run (i,w,o) of a workstream but its cheapest: the compute spent twice."""
+        by: dict[str, list[float]] = {}
+        for i, w, _ in runs:
+            by.setdefault(w, []).append(self.compute[i, w])
+        return sum((sum(c) - min(c) for c in by.values()), 0.0)
+
     def plan_money(self, runs, gets) -> float:
         """Total money of a plan: what its runs and adoptions cost, whoever pays."""
         return math.fsum([self.cost[i, w] for i, w, _ in runs]

@@ -4,15 +4,17 @@ together (what ``consortium compare`` prints and its report renders)."""
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-import pandas as pd
 from pydantic import BaseModel, model_validator
 
 from . import frames
 from .records import Count, Flag, Number, Text
 from .results import Plan, Row
 from .status import Status, has_plan
+
+if TYPE_CHECKING:  # pandas is imported where a table is made, not by a solve
+    import pandas as pd
 
 
 class ComparisonRow(Row):

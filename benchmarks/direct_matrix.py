@@ -352,6 +352,7 @@ class Matrix:
     infeasible_rows: list[tuple] = field(default_factory=list)
     _cols: Columns | None = None
     _rows: Rows | None = None
+    _order: np.ndarray | None = None  # Columns' number of each column
 
     @property
     def num_col(self) -> int:
@@ -366,7 +367,8 @@ class Matrix:
         return len(self.value)
 
     def col_keys(self) -> list[tuple]:
-        return self._cols.keys()
+        keys = self._cols.keys()
+        return [keys[c] for c in self._order.tolist()]
 
     def row_keys(self) -> list[tuple]:
         return self._rows.keys()
@@ -392,27 +394,45 @@ def build(data: ModelData) -> Matrix:
         add(rows, x)
     (budget_pooled if d.pooled else budget_lead)(rows, x)
     objective_levels(rows, x)
+    return assemble(x, rows, objective(x, d.objective[0]), scale)
+
+
+def pyomo_column_order(col: np.ndarray, row: np.ndarray, n_col: int) -> np.ndarray:
+    """Old column number of each new one, in the order Pyomo's interface makes columns: as the
+    variables first appear, row by row, each row's terms in expression order (the order the
+    groups add their entries in); a column in no row comes last, as the objective adds it.
+    So HiGHS gets the very problem the Pyomo path gives it, not a permutation of it (a permuted
+    MIP can take another search path and time)."""
+    seen = col[np.lexsort((np.arange(len(col)), row))]
+    first = np.full(n_col, len(col), dtype=np.int64) + np.arange(n_col)
+    cols, at = np.unique(seen, return_index=True)
+    first[cols] = at
+    return np.argsort(first, kind="stable")
+
+
+def assemble(x: Columns, rows: Rows, cost: np.ndarray, scale: Scale) -> Matrix:
+    """The entries of every row block as one column-wise matrix, columns in Pyomo's order."""
     n_col, n_row = x.count, rows.count
     col = np.concatenate(rows.col) if rows.col else np.zeros(0, dtype=np.int64)
     row = np.concatenate(rows.row) if rows.row else np.zeros(0, dtype=np.int64)
     value = np.concatenate(rows.value) if rows.value else np.zeros(0)
+    old = pyomo_column_order(col, row, n_col)
+    new = np.empty(n_col, dtype=np.int64)
+    new[old] = np.arange(n_col)
     # one entry per (row, column), in column-major order: Pyomo's linear form sums a variable's
     # terms in a row, and HiGHS drops zero entries (a zero big-M, a zero cost)
-    cells, where = np.unique(col * max(n_row, 1) + row, return_inverse=True)
+    cells, where = np.unique(new[col] * max(n_row, 1) + row, return_inverse=True)
     value = np.bincount(where, weights=value, minlength=len(cells))
     nonzero = value != 0
     cells, value = cells[nonzero], value[nonzero]
     col, row = cells // max(n_row, 1), cells % max(n_row, 1)
     start = np.zeros(n_col + 1, dtype=np.int32)
     np.cumsum(np.bincount(col, minlength=n_col), out=start[1:])
-    lower = np.zeros(n_col)
-    upper = np.full(n_col, INF)
-    upper[:x.continuous] = 1.0  # run and get are binary
-    integrality = np.zeros(n_col, dtype=np.int32)
-    integrality[:x.continuous] = 1
-    cost = np.zeros(n_col)
-    cost[:x.continuous] = objective(x, d.objective[0])
-    return Matrix(cost, lower, upper, integrality,
+    binary = np.arange(n_col) < x.continuous  # run and get; the others are continuous, >= 0
+    full_cost = np.zeros(n_col)
+    full_cost[:x.continuous] = cost
+    return Matrix(full_cost[old], np.zeros(n_col), np.where(binary, 1.0, INF)[old],
+                  binary[old].astype(np.int32),
                   np.concatenate(rows.lower) if rows.lower else np.zeros(0),
                   np.concatenate(rows.upper) if rows.upper else np.zeros(0),
-                  start, row.astype(np.int32), value, scale, rows.infeasible, x, rows)
+                  start, row.astype(np.int32), value, scale, rows.infeasible, x, rows, old)

@@ -16,8 +16,9 @@ pickle (generating the instance and deriving it is not timed, nor in their memor
 use the project's solver options (mip_rel_gap 1e-6, random_seed 0) with ``--time-limit`` on the
 solve. Printed per path: variables, rows, nonzeros (HiGHS' counts), build, hand-over and HiGHS
 seconds, the status, gap and branch-and-bound nodes (the same on both sides when HiGHS did the
-same search: then a difference in HiGHS seconds is the machine's noise), total (build to solved: for Pyomo this also holds its re-scan of the
-model before the solve and the loading of the solution, shown as "other"), resident memory before
+same search: then a difference in HiGHS seconds is the machine's noise), total (build to solved:
+for Pyomo this also holds its re-scan of the model before the solve and the loading of the
+solution, shown as "other"), resident memory before
 the build ("base": interpreter, imports, the instance) and at the peak; then the ratios
 Pyomo / direct of build + hand-over and of peak memory, and whether the two optima agree (within
 the larger reported gap). Exit status 1 if they do not. With ``--repeat R`` each path runs R
@@ -209,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         same = agree(p, d)
         failed |= same is False
         verdict = {True: "agree", False: "DISAGREE", None: "not both found"}[same]
-        print(f"{size:>9}  Pyomo/direct: build+hand-over {(p['build'] + p['hand_over']) / (d['build'] + d['hand_over']):.1f}x, "
-              f"peak memory {p['peak_mb'] / d['peak_mb']:.2f}x (above base {(p['peak_mb'] - p['base_mb']) / max(d['peak_mb'] - d['base_mb'], 1):.1f}x), "
+        made = (p["build"] + p["hand_over"]) / (d["build"] + d["hand_over"])
+        above = (p["peak_mb"] - p["base_mb"]) / max(d["peak_mb"] - d["base_mb"], 1)
+        print(f"{size:>9}  Pyomo/direct: build+hand-over {made:.1f}x, "
+              f"peak memory {p['peak_mb'] / d['peak_mb']:.2f}x (above base {above:.1f}x), "
               f"HiGHS {p['highs'] / max(d['highs'], 1e-9):.2f}x, total {p['total'] / d['total']:.2f}x; "
               f"optima {verdict} ({p['objective']} vs {d['objective']})", flush=True)
     print(f"# load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -160,11 +160,15 @@ class ModelData:
         """
         if not self.sharing:
             return []
+        # publishing runs of w by anyone: some j != i can run w when i's own do not make them all
+        # (counted once, not by scanning every member per (i, w): that was members² x workstreams)
+        published = {w: len(self.runners(w, publishing_only=True)) for w in self.workstreams}
         keys = []
         for i in self.members:
             wanted = None if self.pooled else self.may_have(i)
             keys += [(i, w) for w in self.workstreams
-                     if self.runners(w, exclude=i, publishing_only=True) and len(self.ready_periods(w))
+                     if published[w] > (len(self.options[i, w]) if self.publishes[i] else 0)
+                     and len(self.ready_periods(w))
                      and (wanted is None or w in wanted or not self.adoption_costs_something(i, w))]
         return keys
 

@@ -146,7 +146,7 @@ def test_markdown_shows_the_figures_and_links_the_designs(comparison):
     assert "**Lowest total, all members:** 165 H100-hours — consortium: 45.0% below silo" in md
     assert "| consortium | 165 | 150 | 0 | 15 | 300 | 135 | **45.0%** |" in md
     assert "| ab | 160 | 150 | 0 | 10 | 250 | 90 | 36.0% |" in md
-    assert "| ab | members (2 of 3): a, b | optimal | 2/2 (1 not taking part) |" in md
+    assert "| ab | members (2 of 3): a, b | optimal | 2/2<br>*1 not taking part* |" in md
     assert "](compute-by-design.svg)" in md
     for design in ("consortium", "silo", "ab"):
         assert f"](designs/{design}/report.html)" in md

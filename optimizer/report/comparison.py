@@ -24,7 +24,7 @@ from ..status import Status as SolveStatus
 from . import charts, plan as plan_report
 from .csvs import unit_labels, with_unit
 from .kind import ReportKind, files_of
-from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Status, Table, Title,
+from .page import (BR, Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Status, Table, Title,
                    binds_badge, closing, ids, pct, regenerate_footer, sentence)
 
 CHART = "compute-by-design"
@@ -150,11 +150,17 @@ def _designs_table(c: Comparison) -> Table:
     for r, p in zip(c.rows, c.plans):
         status: Cell = r.status if r.planned else Mark(r.status, "bind")
         out.append([r.design] + ([_unbroken_ids(settings.get(r.design, ""))] if settings else []) + [
-            status, r.met_text, str(r.members_enabled) if r.planned else "—",
+            status, _met(r), str(r.members_enabled) if r.planned else "—",
             str(len(p.runs)) if r.planned else "—",
             str(len(p.adoptions)) if r.planned else "—", pct(r.mip_gap), PLAN_WORDS[r.unique]])
     k = 2 if settings else 1
     return Table(headers, out, numeric={k + 1, k + 2, k + 3, k + 4, k + 5}, wide={1} if settings else set())
+
+
+def _met(r: ComparisonRow) -> Cell:
+    """'12/12'; for a design of some members '5/5' over a muted '7 not taking part' (ComparisonRow.met_text)."""
+    met, _, outside = r.met_text.partition(" (")
+    return [met, BR, Mark(outside.rstrip(")"), "muted")] if outside else met
 
 
 def _unbroken_ids(text: str) -> list[Cell]:

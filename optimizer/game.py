@@ -86,6 +86,7 @@ class CoalitionGame:
         self.able = {w: [k for k, j in enumerate(self.members) if self.data.options[j, w]]
                      for w in self.data.workstreams}
         self.cache: dict[int, float] = {0: 0.0}
+        self.highs_seconds = 0.0  # inside HiGHS, over the coalitions this game solved (benchmarks/ reads it)
         self._model = None
         self._session = None
 
@@ -135,7 +136,9 @@ class CoalitionGame:
         self._set_coalition(mask)
         # c(S) needs the stages up to compute's (all of them when compute is not in the list)
         order = list(d.objective)
+        clock = self._session.seconds()
         stages = solve_stages(self._session, order.index("compute") + 1 if "compute" in order else None, load=False)
+        self.highs_seconds += self._session.seconds() - clock
         if stages.status == Status.INFEASIBLE:  # cannot happen: nothing run, every need unmet, is a plan
             raise RuntimeError(f"coalition {members_of(mask, self.members)}: {stages.termination}")
         if stages.status != Status.OPTIMAL:

@@ -69,18 +69,23 @@ class Numbers:
                 values = param
             setattr(self, name, values)
 
-    def set(self, d: ModelData) -> None:
-        """New numbers (in the user's units), same structure (mutable models only).
+    def set(self, d: ModelData) -> list:
+        """New numbers (in the user's units), same structure (mutable models only); returns the
+        Params (ParamData) whose value changed, for :meth:`optimizer.highs.HighsSession.push`.
 
         Only changed entries are written; the keys come from a ModelData of the same
         structure, so Pyomo's per-item index and value checks are skipped (check=False).
         """
+        out = []
         for name, values in coefficients(self.scale.apply(d).without_idle_runs()).items():
             current = self._current[name]
             changed = {k: v for k, v in values.items() if current[k] != v}
             if changed:
-                getattr(self, name).store_values(changed, check=False)
+                param = getattr(self, name)
+                param.store_values(changed, check=False)
                 current.update(changed)
+                out += [param[k] for k in changed]
+        return out
 
 
 def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:

@@ -544,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tree", type=Path, required=True, help="source tree to measure (a checkout with optimizer/)")
     ap.add_argument("--rows", default="1,2,3,5,6,7", help="rows to run, e.g. 2,3 (4 needs --heavy)")
     ap.add_argument("--heavy", action="store_true", help="also row 4 (200x1000, up to --heavy-cap seconds), last")
-    ap.add_argument("--heavy-cap", type=float, default=1800.0, help="row 4: kill the solve after this many seconds")
+    ap.add_argument("--heavy-cap", type=float, default=900.0, help="row 4: kill the solve after this many seconds")
     ap.add_argument("--out", type=Path, default=None, help="JSON of the figures (default /tmp/bench16-<tree>.json)")
     ap.add_argument("--data", type=Path, default=Path("/tmp/bench16-data"),
                     help="shared inputs (synthetic instances, MPS), written once, read by every run")

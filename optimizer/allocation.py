@@ -26,7 +26,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from .costsharing import Allocation, CostSharing, Objection, Share
+from .costsharing import CONFIDENCE_Z, Allocation, CostSharing, Objection, Share
 from .execution import Executor
 from .formatting import clean, noun
 from .game import CoalitionGame, all_masks, coalition_values, factorial_weights, members_of, popcount
@@ -39,7 +39,6 @@ from .tables import member_price
 
 METHODS = ("shapley", "least-core", "nucleolus", "proportional")
 EXACT_LIMIT = 12
-CONFIDENCE_Z = 1.96  # 95% normal interval for Monte Carlo estimates
 TOL = 1e-6
 
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-import pandas as pd
 
 from .execution import Executor
 from .instance import Instance, load_instance
@@ -17,6 +16,9 @@ from .solver import Solution, SolverOptions, highs_version, solve_data
 from .standalone import standalone_by_variant, standalone_optima, variant_key
 from .tables import ModelData, derive
 from .status import Status
+
+if TYPE_CHECKING:  # pandas is imported where a table is made, not by a solve
+    import pandas as pd
 
 InstanceLike = Instance | str | os.PathLike | Mapping[str, Any]
 

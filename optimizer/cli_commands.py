@@ -1,6 +1,7 @@
 """The `consortium` commands, one ``cmd_<name>`` each: read the instance, call the API, write the
-report (``KIND.write``), then print the report module's ``summary_text`` or the result's JSON.
-Each imports what it needs (pandas, Pyomo, HiGHS, matplotlib) when it runs, never before."""
+report if one was asked for, then print the result's summary (:mod:`optimizer.summaries`) or its
+JSON. Each imports what it needs (pandas, Pyomo, HiGHS) when it runs, never before; matplotlib and
+Jinja2 only when a report is written."""
 from __future__ import annotations
 
 import argparse
@@ -39,13 +40,13 @@ def load(file: str):
 
 def cmd_solve(args: argparse.Namespace) -> int:
     from .api import solve
-    from .report import plan
+    from .summaries import plan_summary
     inst = load(args.file)
     out_dir = _out_dir(_report_wanted(args), "plan", inst.slug, args.design)
     result = solve(inst, args.design, options=solver_options(args))
     # The report first, then stdout: a Ctrl-C while writing leaves neither (exit 130).
-    written = plan.KIND.write(result.plan, out_dir) if out_dir is not None else None
-    emit(json_text(result.to_dict()) if args.json else plan.summary_text(result.plan))
+    written = _write("plan", result.plan, out_dir)
+    emit(json_text(result.to_dict()) if args.json else plan_summary(result.plan))
     if written is not None:
         note(f"report written to {written}/", args.json)
     return STATUS_EXIT[result.status]
@@ -71,6 +72,14 @@ def _out_dir(out: str | None, kind: str, *default_args: str) -> Path | None:
     return path
 
 
+def _write(kind: str, result, out_dir: Path | None) -> Path | None:
+    """The ``kind`` report of ``result`` at ``out_dir`` (checked by ``_out_dir``); None for no report."""
+    if out_dir is None:
+        return None
+    from . import report
+    return report.write(kind, result, out_dir)
+
+
 def _can_write_under(path: Path) -> None:
     """Refuse, before any solving, an --out directory that could not be written: its nearest
     existing ancestor must be a directory we can create entries in (tried, not guessed from the
@@ -87,10 +96,10 @@ def _can_write_under(path: Path) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import plan
-    result = plan.load_result_json(args.result)
+    from .results import Plan
+    result = Plan.read(args.result)
     out_dir = _out_dir(args.out or "", "plan", result.instance_slug or result.instance, result.design)
-    plan.KIND.write(result, out_dir)
+    _write("plan", result, out_dir)
     emit(f"report written to {out_dir}/")
     return EXIT_OK
 
@@ -98,14 +107,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from .api import comparison_of, solve_designs
     from .execution import Executor
-    from .report import comparison
+    from .summaries import comparison_summary
     inst = load(args.file)
     out_dir = _out_dir(_report_wanted(args), "comparison", inst.slug)  # refused before possibly long solves
     results = solve_designs(inst, args.designs, executor=Executor(workers=args.workers),
                             options=solver_options(args))
     compared = comparison_of(inst, results)
-    written = comparison.KIND.write(compared, out_dir) if out_dir is not None else None
-    emit(json_text(compared.to_dict()) if args.json else comparison.summary_text(compared))
+    written = _write("comparison", compared, out_dir)
+    emit(json_text(compared.to_dict()) if args.json else comparison_summary(compared))
     if written is not None:
         note(f"comparison report written to {written}/", args.json)
     return EXIT_OK  # a design's infeasibility is a finding of the comparison, shown in its row
@@ -116,14 +125,14 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     from .execution import Executor
     inst = load(args.file)
     inst.design(args.design)
-    from .report.allocation import KIND, summary_text
+    from .summaries import allocation_summary
     out_dir = _out_dir(_report_wanted(args), "allocation", inst.slug, args.design)
     sharing = share_costs(inst, args.methods or ["shapley"], args.design, samples=args.samples, seed=args.seed,
                           unmet_penalty=args.unmet_penalty, executor=Executor(workers=args.workers),
                           options=solver_options(args))
-    written = KIND.write(sharing, out_dir) if out_dir is not None else None
+    written = _write("allocation", sharing, out_dir)
     docs = [a.to_dict() for a in sharing.allocations]
-    emit(json_text(docs[0] if len(docs) == 1 else docs) if args.json else summary_text(sharing))
+    emit(json_text(docs[0] if len(docs) == 1 else docs) if args.json else allocation_summary(sharing))
     if written is not None:
         note(f"report written to {written}/", args.json)
     return EXIT_OK
@@ -136,9 +145,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out_dir = _out_dir(_report_wanted(args), "sweep", inst.slug)
     sw = sweep(inst, args.designs, samples=args.samples, seed=args.seed,
                executor=Executor(workers=args.workers, scheduler=args.scheduler), options=solver_options(args))
-    from .report.sweep import KIND, summary_text
-    written = KIND.write(sw, out_dir) if out_dir is not None else None
-    emit(json_text(sw.to_dict()) if args.json else summary_text(sw))
+    from .summaries import sweep_summary
+    written = _write("sweep", sw, out_dir)
+    emit(json_text(sw.to_dict()) if args.json else sweep_summary(sw))
     if written is not None:
         note(f"report written to {written}/", args.json)
     return EXIT_OK

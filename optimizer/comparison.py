@@ -4,15 +4,17 @@ together (what ``consortium compare`` prints and its report renders)."""
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-import pandas as pd
 from pydantic import BaseModel, model_validator
 
 from . import frames
 from .records import Count, Flag, Number, Text
 from .results import Plan, Row
 from .status import Status, has_plan
+
+if TYPE_CHECKING:  # pandas is imported where a table is made, not by a solve
+    import pandas as pd
 
 
 class ComparisonRow(Row):
@@ -31,7 +33,8 @@ class ComparisonRow(Row):
     silo_compute: Number | None
     compute_saved_vs_silo: Number | None  # the plan's `savings` (silo_compute - total_compute)
     compute_saved_vs_silo_fraction: Number | None  # of silo_compute (a fraction, not a percentage)
-    members_met: Count
+    members_met: Count  # members whose needs the plan meets: those taking part, or 0 without a plan
+    members_in_design: Count  # members taking part in the design (a design may leave some out)
     members_enabled: Count  # members that cannot meet their needs alone but do in this design
     members_total: Count
     max_budget_utilisation: Number | None
@@ -56,7 +59,7 @@ class ComparisonRow(Row):
                    adoption_compute=plan.adoption_compute, silo_compute=plan.silo_compute,
                    compute_saved_vs_silo=plan.savings,
                    compute_saved_vs_silo_fraction=None if share is None else round(share, 6),
-                   members_met=len(plan.members) if plan.planned else 0,
+                   members_met=len(plan.members) if plan.planned else 0, members_in_design=len(plan.members),
                    members_enabled=len(plan.members_enabled), members_total=members_total,
                    max_budget_utilisation=None if top is None else top.budget_utilisation,
                    max_budget_member=None if top is None else top.member,
@@ -66,6 +69,12 @@ class ComparisonRow(Row):
     @property
     def planned(self) -> bool:
         return has_plan(self.status)
+
+    @property
+    def met_text(self) -> str:
+        """'12/12'; '5/5 (7 not taking part)' for a design of 5 of 12 members; '0/12' without a plan."""
+        out = self.members_total - self.members_in_design
+        return f"{self.members_met}/{self.members_in_design}" + (f" ({out} not taking part)" if out else "")
 
 
 ROW_COLUMNS = [k for k in ComparisonRow.model_fields if k not in ComparisonRow.OPTIONAL]

@@ -8,14 +8,18 @@ the same class validates such an object read back. The report and the CLI only r
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import pandas as pd
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from . import frames
 from .formatting import clean, fraction
 from .records import Count, Flag, Number, Record, Text
+
+if TYPE_CHECKING:  # pandas is imported where a table is made, not by a solve
+    import pandas as pd
+
+CONFIDENCE_Z = 1.96  # Monte Carlo estimates: 95% normal interval, allocated ± CONFIDENCE_Z x std_error
 
 
 class Objection(Record):

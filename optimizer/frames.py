@@ -12,10 +12,12 @@ from __future__ import annotations
 import enum
 import types
 import typing
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-import pandas as pd
 from pydantic import BaseModel
+
+if TYPE_CHECKING:  # imported by the functions that make a table: a solve never needs pandas
+    import pandas as pd
 
 FIGURE, COUNT, FLAG, TEXT = "float64", "Int64", "boolean", "string"
 REPR_WIDTH = 40  # characters of a name shown in a one-line repr
@@ -58,6 +60,7 @@ def typed(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
 def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], kinds: Mapping[str, str],
           index: str | Sequence[str]) -> pd.DataFrame:
     """Records as a typed DataFrame with these columns, indexed by ``index`` (one or more columns)."""
+    import pandas as pd
     frame = typed(pd.DataFrame(list(rows), columns=list(columns)), kinds)
     return frame.set_index(index if isinstance(index, str) else list(index))
 

@@ -12,8 +12,9 @@ c(S) is the optimal total compute when only the members of S take part (design
 Coalitions are bitmasks over ``CoalitionGame.members`` (bit k = k-th member). The model is
 built once for all members (the base model with the :class:`Coalitions` layer) and handed to HiGHS once;
 each coalition only changes variable bounds (members outside S cannot run, adopt or pay)
-and mutable parameters (need switches, replica caps), which Pyomo's persistent interface
-passes on as bound and coefficient updates instead of a rebuild.
+and mutable parameters (need switches, replica caps): the session passes what changed from the
+previous coalition to HiGHS as bound, right-hand-side and coefficient changes (highspy's
+modification calls), instead of a rebuild.
 """
 from __future__ import annotations
 
@@ -85,13 +86,14 @@ class CoalitionGame:
         self.able = {w: [k for k, j in enumerate(self.members) if self.data.options[j, w]]
                      for w in self.data.workstreams}
         self.cache: dict[int, float] = {0: 0.0}
+        self.highs_seconds = 0.0  # inside HiGHS, over the coalitions this game solved (benchmarks/ reads it)
         self._model = None
         self._session = None
 
     def _setup(self) -> None:
         m = build_model(self.data, Coalitions(self.unmet_penalty))
-        session = HighsSession(m, self.options, only_numbers_change=True)
-        self._own_vars = {i: [] for i in self.members}
+        session = HighsSession(m, self.options)
+        self._own_vars = {i: [] for i in self.members}  # member -> [(variable, its upper bound inside S)]
         for i, w, o in m.RUN:
             self._own_vars[i].append((m.run[i, w, o], 1))
         for i, w in m.GET:
@@ -99,25 +101,44 @@ class CoalitionGame:
         if hasattr(m, "pay"):
             for i, w in m.PAY:
                 self._own_vars[i].append((m.pay[i, w], None))
+        self._needs_of = {i: [m.need_on[i, w] for j, w in m.need_on if j == i] for i in self.members}
+        # the columns c(S) is read from, in the order of the model's index sets
+        self._read = [(list(index), session.columns(var[k] for k in index))
+                      for var, index in ((m.run, m.RUN), (m.get, m.GET), (m.unmet, list(m.unmet)),
+                                         (m.runs_short, list(m.runs_short)))]
+        self._mask = self.grand  # the model as built: every member in
         self._model, self._session = m, session
+
+    def _set_coalition(self, mask: int) -> None:
+        """Bounds and parameters of coalition ``mask``, changed (in Pyomo and HiGHS) only for the
+        members that joined or left since the previous coalition."""
+        m, d, session = self._model, self.data, self._session
+        flipped = [(k, i) for k, i in enumerate(self.members) if (mask ^ self._mask) >> k & 1]
+        variables, upper, params = [], [], []
+        for k, i in flipped:
+            inside = mask >> k & 1
+            for var, ub in self._own_vars[i]:
+                variables.append(var)
+                upper.append(ub if inside else 0)
+            params += [(p, 1 if inside else 0) for p in self._needs_of[i]]
+        session.set_upper_bounds(variables, upper)
+        if hasattr(m, "replicas_cap"):  # without sharing, replicas and `required` are ignored
+            params += [(m.replicas_cap[w], min(d.replicas[w], sum(1 for k in self.able[w] if mask >> k & 1)))
+                       for w in d.workstreams]
+        session.set_params(params)
+        self._mask = mask
 
     def _solve(self, mask: int) -> float:
         if self._model is None:
             self._setup()
-        m, d = self._model, self.data
-        inside = {i for k, i in enumerate(self.members) if mask >> k & 1}
-        for i, owned in self._own_vars.items():
-            for var, ub in owned:
-                var.setub(ub if i in inside else 0)
-        for i, w in m.need_on:
-            m.need_on[i, w] = 1 if i in inside else 0
-        if hasattr(m, "replicas_cap"):  # without sharing, replicas and `required` are ignored
-            for w in d.workstreams:
-                m.replicas_cap[w] = min(d.replicas[w], sum(1 for k in self.able[w] if mask >> k & 1))
+        d = self.data
         self._session.forget()  # history-independent: same c(S) whatever came before
+        self._set_coalition(mask)
         # c(S) needs the stages up to compute's (all of them when compute is not in the list)
         order = list(d.objective)
-        stages = solve_stages(self._session, order.index("compute") + 1 if "compute" in order else None)
+        clock = self._session.seconds()
+        stages = solve_stages(self._session, order.index("compute") + 1 if "compute" in order else None, load=False)
+        self.highs_seconds += self._session.seconds() - clock
         if stages.status == Status.INFEASIBLE:  # cannot happen: nothing run, every need unmet, is a plan
             raise RuntimeError(f"coalition {members_of(mask, self.members)}: {stages.termination}")
         if stages.status != Status.OPTIMAL:
@@ -126,11 +147,13 @@ class CoalitionGame:
                                f"to optimality within the time limit ({gap}); allocations need exact c(S): "
                                f"raise --time-limit")
         # c(S) is the compute of S's lexicographically best plan, unmet needs at their penalty
-        runs = [k for k in m.RUN if m.run[k].value > 0.5]
-        gets = [k for k in m.GET if m.get[k].value > 0.5]
-        unmet = math.fsum([d.compute[k] for k in m.unmet if m.unmet[k].value > 0.5]
-                          + [round(m.runs_short[w].value) * min(d.compute[i, w] for i in d.members)
-                             for w in m.runs_short])
+        x = stages.outcome.values
+        (run_keys, run_cols), (get_keys, get_cols), (unmet_keys, unmet_cols), (short_keys, short_cols) = self._read
+        runs = [k for k, j in zip(run_keys, run_cols) if x[j] > 0.5]
+        gets = [k for k, j in zip(get_keys, get_cols) if x[j] > 0.5]
+        unmet = math.fsum([d.compute[k] for k, j in zip(unmet_keys, unmet_cols) if x[j] > 0.5]
+                          + [round(x[j]) * min(d.compute[i, w] for i in d.members)
+                             for w, j in zip(short_keys, short_cols)])
         return clean(d.plan_compute(runs, gets) + self.unmet_penalty * unmet)
 
     def value(self, mask: int) -> float:

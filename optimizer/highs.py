@@ -1,34 +1,34 @@
 """The one way this project talks to HiGHS: a session over Pyomo's persistent interface.
 
-We use Pyomo's persistent HiGHS interface (``pyomo.contrib.solver`` "highs"): it passes the
-model to highspy in memory (no LP/MPS file round trip). :class:`HighsSession` is the only code
-that reads the interface's private handle to highspy (run time, node counts, forgetting a
-previous search, Ctrl-C); :mod:`optimizer.solver` builds the lexicographic stages, the
-uniqueness check and the re-solves on top of it.
+A model is handed to HiGHS once by Pyomo's persistent HiGHS interface (``pyomo.contrib.solver``
+"highs": in memory, no LP/MPS file round trip). After that hand-over, :class:`HighsSession` talks
+to the ``highspy.Highs`` object directly: it runs HiGHS, reads status and column values, and
+re-solves by changing only what changed (a bound, a right-hand side, a coefficient, the cost
+vector) with highspy's modification calls, keyed by the rows and columns the interface assigned.
+:func:`_interface_state` is the only code that reads the interface's private state;
+:mod:`optimizer.solver` builds the lexicographic stages, the uniqueness check and the re-solves on
+top of the session.
 """
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import math
-import time
 from dataclasses import dataclass, field, replace
+from typing import Iterable
 
 import highspy
+import numpy as np
 import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also load every plugin (~0.25 s)
+from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.core.expr.visitor import identify_variables
 
+from .dependents import Costs, Dependents
 from .status import Status
 
 # HiGHS' own default (1e-4) could stop 0.01% above the optimum
 DEFAULT_MIP_GAP = 1e-6
-# Pyomo's persistent interface re-scans the model before each solve; between objective stages
-# we tell it exactly what changed instead (set_objective, update_parameters).
-NO_AUTO_UPDATES = {flag: False for flag in (
-    "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
-    "check_for_new_objective", "update_constraints", "update_vars", "update_parameters",
-    "update_named_expressions", "update_objective")}
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,8 @@ class Solution:
 
 @contextlib.contextmanager
 def quiet_pyomo():
-    """Pyomo logs a warning for HiGHS' 'interrupted' status; we report it ourselves."""
+    """Pyomo's interface logs warnings of its own (e.g. for HiGHS' 'interrupted' status) while it
+    hands a model over; the session reports what matters itself."""
     log = logging.getLogger("pyomo.contrib.solver")
     level = log.level
     log.setLevel(logging.ERROR)
@@ -104,29 +105,8 @@ def gap_of(objective: float | None, bound: float | None) -> float | None:
     return abs(objective - bound) / max(abs(objective), 1e-9) if objective != bound else 0.0
 
 
-def _new_solver(options: SolverOptions, only_numbers_change: bool = False) -> Highs:
-    opt = Highs()
-    cfg = opt.config
-    cfg.load_solutions = False
-    cfg.raise_exception_on_nonoptimal_result = False
-    cfg.time_limit = options.time_limit
-    cfg.rel_gap = options.mip_gap
-    cfg.threads = options.threads
-    cfg.solver_options["random_seed"] = options.random_seed
-    cfg.solver_options["output_flag"] = False
-    if only_numbers_change:  # persistent re-solves: skip Pyomo's scans for structural changes
-        au = cfg.auto_updates
-        for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                     "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
-                     "update_named_expressions", "update_objective"):
-            setattr(au, flag, False)
-        au.update_vars = True
-        au.update_parameters = True
-    return opt
-
-
 def _interruptible_run(highs: highspy.Highs) -> highspy.HighsStatus:
-    """HiGHS' run() for Pyomo, such that Ctrl-C always wins.
+    """HiGHS' run(), such that Ctrl-C always wins.
 
     The C++ run() blocks the main thread until HiGHS ends (an interrupt waits for the whole
     search), and highspy's own solve() cancels on Ctrl-C but then returns like any solve, printing
@@ -150,31 +130,101 @@ def _interruptible_run(highs: highspy.Highs) -> highspy.HighsStatus:
     return status
 
 
-class HighsSession:
-    """One Pyomo model handed to HiGHS once, then solved and re-solved through Pyomo's persistent
-    interface (``pyomo.contrib.solver`` "highs"): plain solves, the lexicographic stages, the
-    uniqueness check, sweeps' persistent re-solves and the cost game's coalitions all go through
-    it.
+# HiGHS' model status -> the termination condition Pyomo's interface reports for it (its names reach
+# the results: a Solution's `termination`)
+_TERMINATION = {getattr(highspy.HighsModelStatus, status): getattr(TerminationCondition, condition)
+                for condition, statuses in (
+                    ("unknown", "kNotset kModelEmpty kUnknown"),
+                    ("error", "kLoadError kModelError kPresolveError kSolveError kPostsolveError"),
+                    ("convergenceCriteriaSatisfied", "kOptimal"), ("provenInfeasible", "kInfeasible"),
+                    ("infeasibleOrUnbounded", "kUnboundedOrInfeasible"), ("unbounded", "kUnbounded"),
+                    ("objectiveLimit", "kObjectiveBound kObjectiveTarget"), ("maxTimeLimit", "kTimeLimit"),
+                    ("iterationLimit", "kIterationLimit kSolutionLimit"))
+                for status in statuses.split() if hasattr(highspy.HighsModelStatus, status)}
 
-    What the interface does not expose — the run time, node counts, forgetting the previous
-    search, and a Ctrl-C that always wins — is reached through :attr:`highs`, the one place that
-    reads the interface's private ``_solver_model``.
+
+@dataclass
+class Outcome:
+    """What one HiGHS run ended with, in the terms of Pyomo's results object."""
+
+    termination_condition: TerminationCondition
+    incumbent_objective: float | None  # the plan's objective value; None: no plan
+    objective_bound: float | None
+    nodes: int  # branch-and-bound nodes (0 for an LP)
+    values: list[float] | None  # value of every HiGHS column; None: no plan
+
+
+def _interface_state(opt: Highs, mutable: bool = False) -> tuple:
+    """The one function that reads the private state of Pyomo's persistent HiGHS interface
+    (``pyomo.contrib.solver.solvers.highs.Highs``, as of Pyomo 6.10):
+
+    * ``_solver_model``: the ``highspy.Highs`` object the model was handed to;
+    * ``_pyomo_var_to_solver_var_map`` (``id`` of a VarData -> HiGHS column) and
+      ``_pyomo_con_to_solver_con_map`` (ConstraintData -> HiGHS row): the indices it assigned
+      (live dicts: they follow rows and columns the interface adds later);
+    * with ``mutable``: where it found mutable Params at the hand-over, in the order its own
+      ``update_parameters()`` passes them on: ``_mutable_helpers`` (per row, a coefficient helper
+      with ``pyomo_con``, ``pyomo_var_id``, ``expr``, or the row's bounds with ``con``,
+      ``lower_expr``, ``upper_expr``) and ``_mutable_bounds`` (a column's bounds: ``pyomo_var_id``,
+      ``lower_expr``, ``upper_expr``).
+
+    Returns ``(highs, columns, rows, coefficients, row_bounds, column_bounds)``, the last three
+    lists of ``(row, column, expr)``, ``(row, lower, upper)`` and ``(column, lower, upper)``
+    (empty without ``mutable``). A Pyomo release that renames any of these fails here, loudly
+    (tests/test_highs_session.py), rather than leaving HiGHS with other numbers than the model.
+    """
+    highs, columns, rows = opt._solver_model, opt._pyomo_var_to_solver_var_map, opt._pyomo_con_to_solver_con_map
+    coefficients, row_bounds, column_bounds = [], [], []
+    if mutable:
+        for helpers in opt._mutable_helpers.values():
+            for helper in helpers:
+                if hasattr(helper, "pyomo_var_id"):  # a coefficient
+                    coefficients.append((rows[helper.pyomo_con], columns[helper.pyomo_var_id], helper.expr))
+                else:  # the row's bounds
+                    row_bounds.append((rows[helper.con], helper.lower_expr, helper.upper_expr))
+        for var_id, (_, helper) in opt._mutable_bounds.items():
+            column_bounds.append((columns[var_id], helper.lower_expr, helper.upper_expr))
+    return highs, columns, rows, coefficients, row_bounds, column_bounds
+
+
+INF = highspy.kHighsInf
+
+
+class HighsSession:
+    """One Pyomo model handed to HiGHS once, then solved and re-solved through highspy directly:
+    plain solves, the lexicographic stages, the uniqueness check, sweeps' persistent re-solves
+    and the cost game's coalitions all go through it.
+
+    The hand-over is Pyomo's persistent interface (``set_instance``: it builds the matrix from the
+    model and assigns every variable a column, every constraint a row). After it the session owns
+    HiGHS' copy of the model: every change goes through the session, which passes exactly what
+    changed with highspy's modification calls, and keeps the Pyomo model saying the same:
+
+    * a mutable Param: :meth:`set_params` (or change it in Pyomo, then :meth:`push` it): the
+      coefficients, row bounds, column bounds and costs that depend on it, nothing else;
+    * a variable's upper bound: :meth:`set_upper_bounds` (Pyomo's ``setub`` and ``changeColsBounds``);
+    * the objective: :meth:`activate` / :meth:`set_objective` (a cached cost vector);
+    * new rows: :meth:`add_rows` (through the interface, which assigns their rows).
+
+    Rule: never change a handed-over model's numbers or bounds behind the session's back, and never
+    call the interface's ``update()``, ``update_parameters()`` or ``solve()`` on it: the interface
+    does not know which objective is active, and a change it did not pass would leave HiGHS
+    solving other numbers than the Pyomo model says (tests/test_highs_session.py checks that a
+    re-solved session's matrix, bounds and costs equal a fresh hand-over of the same model).
     """
 
-    def __init__(self, m: pyo.ConcreteModel, options: SolverOptions, only_numbers_change: bool = False):
+    def __init__(self, m: pyo.ConcreteModel, options: SolverOptions):
         self.model = m
-        self.opt = _new_solver(options, only_numbers_change)
+        self.opt = Highs()
         with quiet_pyomo():
             self.opt.set_instance(m)
-        highs = self.highs
-        highs.run = functools.partial(_interruptible_run, highs)
-        # Pyomo passes our options at each solve only; model changes between objective stages
-        # (bounds of level rows, new rows) would otherwise log to stdout
-        highs.setOptionValue("output_flag", False)
-
-    @property
-    def highs(self) -> highspy.Highs:
-        return self.opt._solver_model
+        self.highs, self._columns, self._rows, *_ = _interface_state(self.opt)
+        _set_options(self.highs, options)
+        self._objective = next(m.component_data_objects(pyo.Objective, active=True), None)  # the one HiGHS has
+        self._costs: dict[int, Costs] = {}  # id(objective) -> its cost vector
+        self._dependents: Dependents | None = None  # built on the first push
+        self._loading: list | None = None  # (VarData, column) of every variable HiGHS has
+        self.variables, self.constraints = m.nvariables(), m.nconstraints()  # counted once: O(model) each
 
     def seconds(self) -> float:
         """HiGHS' clock: it runs on across re-solves, so callers take differences."""
@@ -183,41 +233,168 @@ class HighsSession:
     def nodes(self) -> int:
         return max(0, self.highs.getInfo().mip_node_count)
 
-    def refresh_rows(self, rows) -> None:
-        """Pass the current values of the mutable parameters in ``rows`` (Pyomo constraint data) to
-        HiGHS, and nothing else: Pyomo's ``update_parameters`` re-evaluates every mutable
-        parameter of the model, which in a sweep's model (every number a parameter) costs as much
-        as HiGHS itself, when between objective stages only a level row changed."""
-        opt = self.opt
-        helpers = getattr(opt, "_mutable_helpers", None)
-        if helpers is None:  # another Pyomo version: the general call is always right
-            opt.update_parameters()
-            return
-        opt._sol = None
-        if opt._last_results_object is not None:
-            opt._last_results_object.solution_loader.invalidate()
-        for row in rows:
-            for helper in helpers.get(row, ()):
-                helper.update()
-
     def forget(self) -> None:
         """Drop the previous basis and incumbent, so that a re-solve does not depend on which
         problems this session happened to solve before (ties would break differently)."""
         self.highs.clearSolver()
 
-    def solve(self, only_what_we_said: bool = False):
-        """One solve of the active objective; ``only_what_we_said``: Pyomo does not re-scan the
-        model (the caller told the interface what changed)."""
+    # --- solving and reading back --------------------------------------------------------------
+    def solve(self) -> Outcome:
+        """One HiGHS run on the model as it stands; status and values read straight from highspy."""
+        h = self.highs
+        _interruptible_run(h)
+        info = h.getInfo()
+        termination = _TERMINATION.get(h.getModelStatus(), TerminationCondition.unknown)
+        feasible = info.primal_solution_status == 2  # HiGHS: 0 none, 1 infeasible, 2 feasible
+        incumbent = info.objective_function_value if feasible else None
+        if info.mip_node_count == -1:  # an LP: the bound is the optimum
+            bound = incumbent if termination == TerminationCondition.convergenceCriteriaSatisfied else None
+        else:
+            bound = info.mip_dual_bound
+        solution = h.getSolution() if feasible else None
+        values = solution.col_value if solution is not None and solution.value_valid else None
+        return Outcome(termination, incumbent, bound, max(0, info.mip_node_count), values)
+
+    def load(self, outcome: Outcome) -> None:
+        """Set every model variable HiGHS has to its value in ``outcome`` (Pyomo's ``load_vars``)."""
+        if self._loading is None or len(self._loading) != len(self._columns):
+            columns = self._columns
+            self._loading = [(v, columns[id(v)]) for v in self.model.component_data_objects(pyo.Var)
+                             if id(v) in columns]
+        values = outcome.values
+        for v, j in self._loading:
+            v.set_value(values[j], skip_validation=True)
+
+    def columns(self, variables: Iterable) -> list[int]:
+        """The HiGHS columns of these Pyomo variables (to read an :class:`Outcome`'s values)."""
+        columns = self._columns
+        return [columns[id(v)] for v in variables]
+
+    # --- changing the model --------------------------------------------------------------------
+    def set_params(self, values: Iterable[tuple]) -> None:
+        """Give these mutable Params their values (pairs of ParamData and number), in Pyomo and in
+        HiGHS; only those whose value changes are touched."""
+        changed = []
+        for p, v in values:
+            if p.value != v:
+                p.set_value(v)
+                changed.append(p)
+        if changed:
+            self.push(changed)
+
+    def push(self, params: Iterable) -> None:
+        """Pass to HiGHS what depends on these mutable Params, whose values the caller has just
+        changed in Pyomo: those coefficients (``changeCoeff``, in the order Pyomo's
+        ``update_parameters`` would pass them: a coefficient set to zero leaves the matrix and
+        comes back at the end of its column), row bounds (``changeRowsBounds``), column bounds
+        (``changeColsBounds``) and costs (``changeColsCost``; an inactive objective's at its next
+        activation), and nothing else."""
+        if self._dependents is None:
+            self._dependents = Dependents(*_interface_state(self.opt, mutable=True)[3:])
+            if self._objective is not None:
+                self._costs_of(self._objective)  # its costs depend on Params too
+        deps = self._dependents
+        touched: tuple[set, set, set] = (set(), set(), set())
+        costs: dict[int, set] = {}
+        now: dict[int, float] = {}  # id(Param) -> its value: most entries are a single Param
+        for p in params:
+            key = id(p)
+            now[key] = p.value
+            uses = deps.uses.get(key)
+            if uses is not None:
+                for table in range(3):
+                    touched[table].update(uses[table])
+            for obj, c in self._costs.items():
+                if key in c.uses:
+                    costs.setdefault(obj, set()).update(c.uses[key])
+        h, value = self.highs, pyo.value
+
+        def of(expr):
+            x = now.get(id(expr))
+            return value(expr) if x is None else x
+        coefficients, row_bounds, column_bounds = deps.tables
+        change = h.changeCoeff
+        for k in sorted(touched[0]):
+            row, col, expr = coefficients[k]
+            change(row, col, of(expr))
+        for entries, touch, change_bounds in ((row_bounds, touched[1], h.changeRowsBounds),
+                                              (column_bounds, touched[2], h.changeColsBounds)):
+            if touch:
+                chosen = [entries[k] for k in sorted(touch)]
+                change_bounds(len(chosen), np.array([e[0] for e in chosen], dtype=np.int32),
+                              np.array([of(e[1]) for e in chosen], dtype=np.double),
+                              np.array([of(e[2]) for e in chosen], dtype=np.double))
+        for obj, positions in costs.items():
+            c = self._costs[obj]
+            k = sorted(positions)
+            cols = c.columns[k]
+            c.costs[cols] = [of(c.coefficients[j]) for j in k]
+            if self._objective is not None and id(self._objective) == obj:
+                h.changeColsCost(len(k), cols, c.costs[cols])
+
+    def set_upper_bounds(self, variables: Iterable, upper: Iterable) -> None:
+        """Give these variables these upper bounds (None: none), in Pyomo and in HiGHS (one
+        ``changeColsBounds``; HiGHS gets the bounds Pyomo's interface would: the variable's
+        bounds within its domain)."""
+        cols, lows, ups = [], [], []
+        columns = self._columns
+        for v, u in zip(variables, upper):
+            v.setub(u)
+            lo, up = v.bounds
+            cols.append(columns[id(v)])
+            lows.append(-INF if lo is None else lo)
+            ups.append(INF if up is None else up)
+        if cols:
+            self.highs.changeColsBounds(len(cols), np.array(cols, dtype=np.int32),
+                                        np.array(lows, dtype=np.double), np.array(ups, dtype=np.double))
+
+    def add_rows(self, constraints: list) -> None:
+        """Hand these new Pyomo constraints over (the interface builds and numbers their rows)."""
         with quiet_pyomo():
-            if only_what_we_said:
-                return self.opt.solve(self.model, auto_updates=NO_AUTO_UPDATES)
-            return self.opt.solve(self.model)
+            self.opt.add_constraints(constraints)
+        self._dependents = None  # rebuilt, with the new rows, on the next push
+        self._loading = None
+
+    def _costs_of(self, obj) -> Costs:
+        n = self.highs.getNumCol()
+        c = self._costs.get(id(obj))
+        if c is None or c.n != n:
+            if any(id(v) not in self._columns for v in identify_variables(obj.expr)):
+                with quiet_pyomo():  # a variable only this objective has: the interface adds its column
+                    self.opt.set_objective(obj)
+                self._loading = None
+                n = self.highs.getNumCol()
+            c = self._costs[id(obj)] = Costs(obj, self._columns, n)
+        return c
+
+    def set_objective(self, obj) -> None:
+        """Make Pyomo objective ``obj`` the one HiGHS minimises: its sense, whole cost vector and
+        constant (what Pyomo's ``set_objective`` passes), from the cache."""
+        c = self._costs_of(obj)
+        h = self.highs
+        h.changeObjectiveSense(c.sense)
+        h.changeColsCost(c.n, np.arange(c.n, dtype=np.int32), c.costs)
+        h.changeObjectiveOffset(pyo.value(c.constant))
+        self._objective = obj
 
     def activate(self, name: str) -> None:
-        """Make objective ``name`` the one HiGHS minimises."""
+        """Make objective ``name`` the one HiGHS minimises (and the model's only active one)."""
         m = self.model
         for k in m.stage_order:
             getattr(m, f"objective_{k}").deactivate()
         obj = getattr(m, f"objective_{name}")
         obj.activate()
-        self.opt.set_objective(obj)
+        self.set_objective(obj)
+
+
+def _set_options(highs: highspy.Highs, options: SolverOptions) -> None:
+    """Our options, set once (they stay until changed): the ones Pyomo's interface passed before
+    each of its solves, and no output."""
+    if options.threads is not None:
+        highs.setOptionValue("threads", int(options.threads))
+    if options.time_limit is not None:
+        highs.setOptionValue("time_limit", float(options.time_limit))
+    highs.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    highs.setOptionValue("random_seed", int(options.random_seed))
+    highs.setOptionValue("output_flag", False)
+    highs.HandleKeyboardInterrupt = True  # HiGHS' interrupt callbacks: what lets cancelSolve() stop a run

@@ -69,18 +69,23 @@ class Numbers:
                 values = param
             setattr(self, name, values)
 
-    def set(self, d: ModelData) -> None:
-        """New numbers (in the user's units), same structure (mutable models only).
+    def set(self, d: ModelData) -> list:
+        """New numbers (in the user's units), same structure (mutable models only); returns the
+        Params (ParamData) whose value changed, for :meth:`optimizer.highs.HighsSession.push`.
 
         Only changed entries are written; the keys come from a ModelData of the same
         structure, so Pyomo's per-item index and value checks are skipped (check=False).
         """
+        out = []
         for name, values in coefficients(self.scale.apply(d).without_idle_runs()).items():
             current = self._current[name]
             changed = {k: v for k, v in values.items() if current[k] != v}
             if changed:
-                getattr(self, name).store_values(changed, check=False)
+                param = getattr(self, name)
+                param.store_values(changed, check=False)
                 current.update(changed)
+                out += [param[k] for k in changed]
+        return out
 
 
 def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -163,6 +168,41 @@ def aggregated(direct_nonzeros: int, aggregate_nonzeros: int) -> bool:
     return AGGREGATES == "always" or (AGGREGATES == "auto" and aggregate_nonzeros < direct_nonzeros)
 
 
+def by_workstream(d: ModelData, keys) -> dict[str, list[str]]:
+    """The members of ``keys`` ((i, w) pairs) for each workstream, in the order of ``keys``."""
+    out: dict[str, list[str]] = {w: [] for w in d.workstreams}
+    for i, w in keys:
+        out[w].append(i)
+    return out
+
+
+def published_workstreams(d: ModelData, get_keys) -> list[str]:
+    """Workstreams whose adoption-source rows (4) are written against ``published[w]``: those with
+    adoptions (``get_keys``, the model's (i, w)) where that has fewer nonzeros (:func:`aggregated`)."""
+    def own(i, w):
+        return len(d.options[i, w]) if d.publishes[i] else 0
+    rows = by_workstream(d, get_keys)
+    sources = {w: len(d.runners(w, publishing_only=True)) for w in d.workstreams}
+    return [w for w in d.workstreams if rows[w] and aggregated(
+        sum(sources[w] - own(i, w) + 1 for i in rows[w]),
+        sources[w] + 1 + sum(own(i, w) + 2 for i in rows[w]))]
+
+
+def replica_keys(d: ModelData) -> list[tuple[str, str]]:
+    """(i, w) of the per-member replica rows (5): only for replicas[w] >= 2 (see :func:`add_replicas`)."""
+    return [(i, w) for i in d.members for w in d.workstreams if d.replicas[w] > 1]
+
+
+def counted_workstreams(d: ModelData, keys) -> list[str]:
+    """Workstreams whose replica rows (``keys``, :func:`replica_keys`) are written against
+    ``run_count[w]``: where that has fewer nonzeros (:func:`aggregated`)."""
+    runners = {w: len(d.runners(w)) for w in d.workstreams}
+    rows = by_workstream(d, keys)
+    return [w for w in d.workstreams if rows[w] and aggregated(
+        sum(runners[w] + len(d.options[i, w]) + 1 for i in rows[w]),
+        runners[w] + 1 + sum(len(d.options[i, w]) + 2 for i in rows[w]))]
+
+
 def add_adoption_source(m, d: ModelData) -> None:
     """(4) get[i,w] <= sum over publishing j != i of sum_o run[j,w,o].
 
@@ -173,11 +213,7 @@ def add_adoption_source(m, d: ModelData) -> None:
     workstreams nonzeros become members x workstreams; docs/model.md, "Aggregates")."""
     def own(i, w):
         return [(i, o) for o in d.options[i, w]] if d.publishes[i] else []
-    rows = {w: [i for i, v in m.GET if v == w] for w in d.workstreams}
-    sources = {w: d.runners(w, publishing_only=True) for w in d.workstreams}
-    pooled = [w for w in d.workstreams if rows[w] and aggregated(
-        sum(len(sources[w]) - len(own(i, w)) + 1 for i in rows[w]),
-        len(sources[w]) + 1 + sum(len(own(i, w)) + 2 for i in rows[w]))]
+    pooled = published_workstreams(d, m.GET)
     m.published = pyo.Var(pooled, domain=pyo.NonNegativeReals)
     m.published_runs = pyo.Constraint(pooled, rule=lambda m, w: m.published[w] == runs_of(
         m, d, w, publishing_only=True))
@@ -201,12 +237,8 @@ def add_replicas(m, d: ModelData) -> None:
     """
     if not d.sharing:
         return
-    keys = [(i, w) for i in d.members for w in d.workstreams if d.replicas[w] > 1]
-    runners = {w: len(d.runners(w)) for w in d.workstreams}
-    rows = {w: [i for i, v in keys if v == w] for w in d.workstreams}
-    counted = [w for w in d.workstreams if rows[w] and aggregated(
-        sum(runners[w] + len(d.options[i, w]) + 1 for i in rows[w]),
-        runners[w] + 1 + sum(len(d.options[i, w]) + 2 for i in rows[w]))]
+    keys = replica_keys(d)
+    counted = counted_workstreams(d, keys)
     m.run_count = pyo.Var(counted, domain=pyo.NonNegativeReals)
     m.run_counts = pyo.Constraint(counted, rule=lambda m, w: m.run_count[w] == runs_of(m, d, w))
 

@@ -36,8 +36,7 @@ def build_plan(data: ModelData, sol: Solution, standalone: dict[str, float | Non
         total = clean(data.plan_compute(sol.runs, sol.gets))
         money = clean(data.plan_money(sol.runs, sol.gets))
         adoption = clean(sum(data.adoption[w] * data.compute[i, w] for i, w in sol.gets))
-        raw = [(w, data.compute[i, w]) for i, w, _ in sol.runs]
-        duplicated = _duplicated(raw)
+        duplicated = clean(data.duplicated_compute(sol.runs), like=sum((data.compute[i, w] for i, w, _ in sol.runs), 0.0))
     order = tuple(data.objective)
     schedule = _schedule(data, sol) if data.timed else {}
     objectives = {"compute": total, "money": money, "time": schedule.get("time_to_needs")}
@@ -104,14 +103,6 @@ def _period_use(data: ModelData, sol: Solution) -> list[PeriodUse]:
                     rows.append(PeriodUse(member=i, period=data.label(t), accelerator=h, used=clean(used),
                                           limit=clean(cap), utilisation=fraction(used / cap) if cap > 0 else None))
     return rows
-
-
-def _duplicated(runs: list[tuple[str, float]]) -> float:
-    """Every run of a workstream but its cheapest: the compute spent twice."""
-    by: dict[str, list[float]] = {}
-    for w, c in runs:
-        by.setdefault(w, []).append(c)
-    return clean(sum(sum(c) - min(c) for c in by.values()), like=sum(sum(c) for c in by.values())) if by else 0.0
 
 
 def _member_rows(data: ModelData, sol: Solution, standalone: dict[str, float | None]) -> list[MemberRow]:

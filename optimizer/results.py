@@ -9,13 +9,14 @@ runs, per-member sums) as properties of :class:`Plan`.
 """
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, PlainSerializer, model_serializer, model_validator
 
 from . import frames
-from .records import Count, Flag, Number, Record, Text
+from .records import Count, Flag, Number, Record, Text, read_json, validated
 from .status import Status, has_plan
 from .tables import ModelData
 
@@ -151,6 +152,17 @@ class Plan(Row):
     """The result object of one design (the contract's figures plus documented extras)."""
 
     OPTIONAL = ("periods", "schedule", "time_to_needs", "last_ready", "period_use")
+    MAX_FILE_BYTES: ClassVar[int] = 256 * 1024 * 1024  # a result of 200 members x 1,000 workstreams is ~60 MB
+
+    @classmethod
+    def of(cls, doc: Any) -> Plan:
+        """``doc`` (a Plan or its JSON object) as a Plan, or InputError naming every problem."""
+        return doc if isinstance(doc, cls) else validated(cls, doc)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> Plan:
+        """A result written by ``consortium solve --json`` or a report's ``result.json``, checked."""
+        return read_json(cls, path, cls.MAX_FILE_BYTES, "a result JSON file")
 
     instance: Text
     design: Text

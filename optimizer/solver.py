@@ -19,7 +19,7 @@ from .scaling import Scale
 from .tables import ModelData
 from .status import Status
 
-from .highs import (DEFAULT_MIP_GAP, HighsSession, Solution, SolverOptions, gap_of,  # noqa: F401
+from .highs import (DEFAULT_MIP_GAP, HighsSession, Outcome, Solution, SolverOptions, gap_of,  # noqa: F401
                     highs_version, quiet_pyomo)
 
 # The contract's tie tolerance: a later objective is minimised over plans whose earlier
@@ -52,9 +52,10 @@ class Stages:
     mip_gap: float | None  # the largest relative gap over the stages
     termination: str
     nodes: int = 0  # branch-and-bound nodes over the stages
+    outcome: Outcome | None = None  # the HiGHS run whose plan is the result (None: no plan)
 
 
-def solve_stages(session: HighsSession, stages: int | None = None) -> Stages:
+def solve_stages(session: HighsSession, stages: int | None = None, load: bool = True) -> Stages:
     """Minimise the session model's ``stage_order`` (its objective list, and with a horizon the hidden
     last stage ``earliest``) lexicographically and load the plan into its variables.
 
@@ -65,14 +66,15 @@ def solve_stages(session: HighsSession, stages: int | None = None) -> Stages:
     to the gap; the hidden stage only picks among those plans, so a limit there changes no status.
     Works on a fresh model and on a persistent one (the first stage undoes the previous solve's
     levels). ``stages`` stops after that many stages (a caller that only needs the first value).
+    The plan is loaded into the model's variables once, after the last stage, unless ``load`` is
+    False (the caller reads :attr:`Stages.outcome`'s column values itself).
     """
     m = session.model
     order = m.stage_order
     if len(order) > 1 and (
             not getattr(m, f"objective_{order[0]}").active
             or any(m.objective_level_bound[k].value != NO_LEVEL for k in m.objective_level_bound)):
-        for k in m.objective_level_bound:
-            m.objective_level_bound[k] = NO_LEVEL
+        session.set_params((m.objective_level_bound[k], NO_LEVEL) for k in m.objective_level_bound)
         session.activate(order[0])
     values: dict[str, float] = {}
     gaps: list[float] = []
@@ -80,17 +82,16 @@ def solve_stages(session: HighsSession, stages: int | None = None) -> Stages:
     nodes = 0
     proven = True
     termination = ""
+    best = None
     for k, name in enumerate(order[:stages]):
         if k:
-            if order[k - 1] in m.objective_level_bound:
-                m.objective_level_bound[order[k - 1]] = level(values[order[k - 1]], order[k - 1])
-                session.refresh_rows([m.objective_level[order[k - 1]]])
+            previous = order[k - 1]
+            if previous in m.objective_level_bound:  # one row bound changes
+                session.set_params([(m.objective_level_bound[previous], level(values[previous], previous))])
             session.activate(name)
             # No warm start from the previous stage's plan: with HiGHS 1.16.0, setSolution() before
             # this re-solve gave a wrong objective value and plan (docs/model.md, "Objectives").
-            res = session.solve(only_what_we_said=True)
-        else:
-            res = session.solve()
+        res = session.solve()
         tc = res.termination_condition
         termination = str(tc.name)
         if res.incumbent_objective is None:
@@ -100,8 +101,8 @@ def solve_stages(session: HighsSession, stages: int | None = None) -> Stages:
             # a later stage found nothing within its limits: keep the previous plan
             proven &= name not in m.objective_order
             break
-        res.solution_loader.load_vars()
-        nodes += session.nodes()
+        best = res
+        nodes += res.nodes
         values[name] = res.incumbent_objective
         if name in m.objective_order:
             gap = gap_of(res.incumbent_objective, res.objective_bound)
@@ -109,9 +110,11 @@ def solve_stages(session: HighsSession, stages: int | None = None) -> Stages:
             proven &= tc == TerminationCondition.convergenceCriteriaSatisfied
         if k == 0:
             bound = res.objective_bound
+    if load:
+        session.load(best)
     gap = max(gaps) if gaps else None
     return Stages(Status.OPTIMAL if proven else Status.FEASIBLE, values, bound,
-                  gap if gap is not None and math.isfinite(gap) else None, termination, nodes)
+                  gap if gap is not None and math.isfinite(gap) else None, termination, nodes, best)
 
 
 def _plan(m: pyo.ConcreteModel) -> tuple[list, list]:
@@ -148,7 +151,7 @@ def check_unique(session: HighsSession, values: dict[str, float],
     plan is an alternative. A limit hit first (the time limit, or ``node_budget`` nodes): not
     known (None). Leaves the model changed: use it on a one-shot model only.
     """
-    m, opt = session.model, session.opt
+    m = session.model
     if not len(m.RUN) and not len(m.GET):
         return True, None  # nobody can run or adopt anything: the empty plan is the only one
     order = m.objective_order
@@ -157,31 +160,28 @@ def check_unique(session: HighsSession, values: dict[str, float],
     if varies(last):
         m.add_component("unique_level", pyo.Constraint(expr=last <= level(values[order[-1]], order[-1])))
         rows.append(m.unique_level)
-    for k in m.objective_level_bound:
-        m.objective_level_bound[k] = level(values[k], k)
     chosen = {(var.name, k) for var, index in _decisions(m) for k in index if var[k].value > 0.5}
     flips = sum(1 - var[k] if (var.name, k) in chosen else var[k] for var, index in _decisions(m) for k in index)
     m.add_component("no_good", pyo.Constraint(expr=flips >= 1))
     m.objective_feasibility = pyo.Objective(expr=0.0, sense=pyo.minimize)
     for k in m.stage_order:
         getattr(m, f"objective_{k}").deactivate()
-    opt.add_constraints(rows + [m.no_good])
-    opt.set_objective(m.objective_feasibility)
-    opt.update_parameters()
+    session.add_rows(rows + [m.no_good])
+    session.set_objective(m.objective_feasibility)
+    session.set_params((m.objective_level_bound[k], level(values[k], k)) for k in m.objective_level_bound)
     # Proving that no other plan exists can be harder than finding the optimum (a GAP with many
     # near-ties): a node budget, not a clock, so that the answer does not depend on the machine.
-    opt.config.solver_options["mip_max_nodes"] = node_budget
+    session.highs.setOptionValue("mip_max_nodes", node_budget)
     try:
-        res = session.solve(only_what_we_said=True)
+        res = session.solve()
     finally:
-        del opt.config.solver_options["mip_max_nodes"]
         session.highs.setOptionValue("mip_max_nodes", 2**31 - 1)  # HiGHS' default: no limit
     tc = res.termination_condition
     if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
         return True, None
     if res.incumbent_objective is None:
         return None, None
-    res.solution_loader.load_vars()
+    session.load(res)
     return False, (*_plan(m), _when(m))
 
 
@@ -220,7 +220,7 @@ def _run(session: HighsSession, data: ModelData, t0: float, build: float, check:
     clock = session.seconds()
     stages = solve_stages(session)
     highs_seconds = session.seconds() - clock
-    sol = Solution(stages.status, None, None, None, variables=m.nvariables(), constraints=m.nconstraints(),
+    sol = Solution(stages.status, None, None, None, variables=session.variables, constraints=session.constraints,
                    build_seconds=build, termination=stages.termination)
     if stages.values:
         scale = m.scale  # stage values are in model units; the Solution is in the user's
@@ -285,11 +285,12 @@ def canonical_pay(data: ModelData, runs, gets, options: SolverOptions, when=None
     """The pooled-funding payment split of a fixed plan that does not depend on the solver's path
     (:mod:`optimizer.payments`)."""
     m = pay_model(data, runs, gets, when)
-    res = HighsSession(m, replace(options, check_unique=False)).solve()
+    session = HighsSession(m, replace(options, check_unique=False))
+    res = session.solve()
     if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
         raise NumericalTrouble(f"numerical trouble: no payment split for a plan the solver found feasible "
                                f"under pooled funding ({res.termination_condition.name})")
-    res.solution_loader.load_vars()
+    session.load(res)
     return _pay(m)
 
 
@@ -338,8 +339,8 @@ class PersistentProblem:
 
     Sweeps solve the same design hundreds of times with other compute, cost, adoption,
     budget and fleet-hour numbers: instead of rebuilding the Pyomo model and handing it over
-    again, the numbers live in mutable Params that Pyomo's persistent interface passes to
-    HiGHS as coefficient and bound changes.
+    again, the numbers live in mutable Params, and the session passes the ones that changed to
+    HiGHS as coefficient, bound and cost changes (:meth:`HighsSession.push`).
     """
 
     def __init__(self, data: ModelData, options: SolverOptions = SolverOptions(),
@@ -355,7 +356,7 @@ class PersistentProblem:
             self.trivial = Solution(Status.OPTIMAL, 0.0, 0.0, 0.0, termination="empty model",
                                     objectives=dict.fromkeys(data.objective, 0.0), unique=True)
         else:
-            self.session = HighsSession(self.model, options, only_numbers_change=True)
+            self.session = HighsSession(self.model, options)
 
     def solve(self, data: ModelData) -> Solution:
         """Solve with ``data``'s numbers; its structure must equal the one built."""
@@ -364,6 +365,6 @@ class PersistentProblem:
         if self.trivial is not None:
             return self.trivial
         t0 = time.perf_counter()
-        self.model.num.set(data)
         self.session.forget()  # the plan must not depend on which samples came before
+        self.session.push(self.model.num.set(data))
         return _run(self.session, data, t0, 0.0)

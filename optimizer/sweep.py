@@ -24,6 +24,7 @@ from .check import violations
 from .execution import DEFAULT_SWEEP_SAMPLES, Executor, chunks
 from .formatting import clean
 from .instance import Instance, load_instance
+from .plan_building import build_plan
 from .records import Count, Number, Text
 from .solver import PersistentProblem, Solution, SolverOptions
 from .standalone import joint_standalone, silo_compute, variant_key
@@ -84,15 +85,12 @@ def plan_figures(data: ModelData, sol: Solution) -> dict[str, Any]:
     timed = {"last_ready": None} if data.timed else {}  # with a horizon: the period of the last need
     if not has_plan(sol.status):
         return {"status": sol.status, "total_compute": None, "duplicated_compute": None, "plan": "", **timed}
-    by_w: dict[str, list[float]] = {}
-    for i, w, _ in sol.runs:
-        by_w.setdefault(w, []).append(data.compute[i, w])
     if data.timed:
         ready = data.ready(sol.runs, sol.gets, sol.when)
         last = max((ready[k] for k in data.need_keys), default=None)
         timed["last_ready"] = None if last is None else data.label(last)
     return {"status": sol.status, "total_compute": data.plan_compute(sol.runs, sol.gets),
-            "duplicated_compute": sum(sum(v) - min(v) for v in by_w.values()), "plan": _plan_key(sol.runs), **timed}
+            "duplicated_compute": data.duplicated_compute(sol.runs), "plan": _plan_key(sol.runs), **timed}
 
 
 def silo_at(worker: SweepWorker, inst: Instance, key: tuple, data: ModelData,
@@ -124,7 +122,7 @@ def _solve_point(worker: SweepWorker, inst: Instance, designs: list[str], dims: 
         # the design has a plan while some member of it cannot meet its needs alone (its silo is infeasible)
         row["enables_members"] = total is not None and silo is None
         if base_plans is None:  # the base point: which budgets bind in the plan at the modes
-            row["binding_budgets"] = binding_budgets(data, sol) if has_plan(sol.status) else ""
+            row["binding_budgets"] = "; ".join(build_plan(data, sol, {}, {}).binding.budgets)
         if base_plans is not None:
             base_runs, base_gets = base_plans[d]
             pinned = lambda dd: worker.solve(inst, ("plan", d), dd, options, (base_runs, base_gets))  # noqa: E731
@@ -136,21 +134,6 @@ def _solve_point(worker: SweepWorker, inst: Instance, designs: list[str], dims: 
             row[k] = clean(row.get(k), like=like.get(k))
         rows.append(row)
     return rows
-
-
-def binding_budgets(data: ModelData, sol: Solution) -> str:
-    """The members whose budget binds (spent >= results.BINDING of it, over the whole horizon) in a
-    solved plan, as one "a; b" string: under pooled funding what a member pays, else the cost of its
-    runs, plus its adoptions."""
-    from .results import BINDING
-    out = []
-    for i in data.members:
-        running = (sum(v for k, v in sol.pay.items() if k[0] == i) if data.pooled
-                   else sum(data.cost[j, w] for j, w, _ in sol.runs if j == i))
-        spent = running + sum(data.adoption[w] * data.cost[j, w] for j, w in sol.gets if j == i)
-        if data.budget[i] > 0 and spent >= BINDING * data.budget[i]:
-            out.append(i)
-    return "; ".join(out)
 
 
 def noise_threshold(n: int) -> float | None:

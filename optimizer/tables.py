@@ -160,11 +160,15 @@ class ModelData:
         """
         if not self.sharing:
             return []
+        # publishing runs of w by anyone: some j != i can run w when i's own do not make them all
+        # (counted once, not by scanning every member per (i, w): that was members² x workstreams)
+        published = {w: len(self.runners(w, publishing_only=True)) for w in self.workstreams}
         keys = []
         for i in self.members:
             wanted = None if self.pooled else self.may_have(i)
             keys += [(i, w) for w in self.workstreams
-                     if self.runners(w, exclude=i, publishing_only=True) and len(self.ready_periods(w))
+                     if published[w] > (len(self.options[i, w]) if self.publishes[i] else 0)
+                     and len(self.ready_periods(w))
                      and (wanted is None or w in wanted or not self.adoption_costs_something(i, w))]
         return keys
 
@@ -173,6 +177,13 @@ class ModelData:
         on iteration order (plans are sets, whose order varies between processes)."""
         return math.fsum([self.compute[i, w] for i, w, _ in runs]
                          + [self.adoption[w] * self.compute[i, w] for i, w in gets])
+
+    def duplicated_compute(self, runs) -> float:
+        """Every run (i,w,o) of a workstream but its cheapest: the compute spent twice."""
+        by: dict[str, list[float]] = {}
+        for i, w, _ in runs:
+            by.setdefault(w, []).append(self.compute[i, w])
+        return sum((sum(c) - min(c) for c in by.values()), 0.0)
 
     def plan_money(self, runs, gets) -> float:
         """Total money of a plan: what its runs and adoptions cost, whoever pays."""

@@ -21,7 +21,8 @@ from optimizer.records import problems
 from optimizer.report import MARKER, kind, marker_bytes
 
 write_report = kind("plan").write
-from optimizer.report.allocation import KIND, summary_text
+from optimizer.report.allocation import KIND
+from optimizer.summaries import allocation_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "instances" / "open-moe-consortium.yaml"
@@ -213,14 +214,14 @@ def test_the_table_view_and_the_summary(sharing):
     total = sharing.total
     assert (total.standalone, total.allocated, total.savings) == (260, 80, 180)
     assert total.savings_fraction == round(180 / 260, 6)
-    text = summary_text(sharing)
+    text = allocation_summary(sharing)
     assert text.startswith("shapley: c(N) = 80 H100-hours, in the core\n")
     assert "a               60          0       60     100.0%" in text
     assert text.count("note: c(S) prices an unmet need at 3 x its compute") == 4
 
 
 def test_summary_names_the_objecting_coalition(docs):
-    text = summary_text(study([monte_carlo(docs), outside_core(docs)]))
+    text = allocation_summary(study([monte_carlo(docs), outside_core(docs)]))
     assert "lopsided: c(N) = 80 H100-hours, NOT in the core: b, c would pay 120 but need only 110 alone " \
            "(excess 10)" in text
     assert "± 95%" in text and "100.0%   2.94" in text          # 1.96 * 1.5, Monte Carlo only

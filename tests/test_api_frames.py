@@ -3,6 +3,7 @@ and every DataFrame's index, columns and dtypes (the rule of docs/api.md: figure
 counts Int64, flags boolean, ids and text string), reset_index() and one-line reprs."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -104,7 +105,7 @@ def test_compare_frame(inst):
     check(table, ["design"], {
         "status": S, "total_compute": F, "total_money": F, "unique": B, "duplicated_compute": F,
         "adoption_compute": F, "silo_compute": F, "compute_saved_vs_silo": F, "compute_saved_vs_silo_fraction": F,
-        "members_met": I, "members_enabled": I, "members_total": I, "max_budget_utilisation": F,
+        "members_met": I, "members_in_design": I, "members_enabled": I, "members_total": I, "max_budget_utilisation": F,
         "max_budget_member": S, "budgets_binding": I, "fleets_binding": I, "mip_gap": F, "solve_seconds": F})
     assert list(table.index) == ["consortium", "silo"]
     assert table.loc["consortium", "compute_saved_vs_silo"] == 540
@@ -202,3 +203,24 @@ def test_a_real_bar_goes_to_stderr(capsys):
     assert Executor(workers=1, progress=True).map(abs, [-1, -2, 3], label="things") == [1, 2, 3]
     out, err = capsys.readouterr()
     assert out == "" and "things" in err
+
+
+def test_in_a_notebook_progress_is_on_by_default(monkeypatch):
+    """In a Jupyter kernel (IPython's shell configured with an IPKernelApp) a person is watching:
+    Executor() shows progress without being asked, through tqdm.auto (a widget there); outside
+    one, and with stderr no terminal, it stays quiet."""
+    import types
+
+    import optimizer.execution as execution
+    from optimizer.execution import Executor
+    assert not execution.interactive() and not Executor().progress
+    shell = types.SimpleNamespace(config={"IPKernelApp": {"connection_file": "kernel.json"}})
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    assert execution.interactive() and Executor().progress
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: None))  # plain python
+    assert not execution.interactive()
+    made = []
+    fake_auto = types.SimpleNamespace(tqdm=lambda **kw: made.append(kw) or "bar")
+    monkeypatch.setitem(sys.modules, "tqdm.auto", fake_auto)
+    assert execution.progress_bar(5, "samples", True) == "bar"
+    assert made == [{"total": 5, "desc": "samples", "disable": False, "file": sys.stderr, "leave": False}]

@@ -52,4 +52,17 @@ def test_help_imports_no_heavy_library(argv):
 
 
 def test_the_probe_sees_a_command_import_them(tmp_path):
-    assert {"pandas", "pyomo", "highspy"} <= set(_heavy_imported("solve", str(tmp_path / "missing.yaml")))
+    assert {"pyomo", "highspy"} <= set(_heavy_imported("solve", str(tmp_path / "missing.yaml")))
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_solve_without_a_report_makes_no_table_and_draws_nothing(json_flag):
+    """pandas (about 0.27 s to import) is for tables and matplotlib (about 0.3 s) for charts:
+    `solve` prints its summary or JSON without either; asking for a report imports both."""
+    inst = str(Path(__file__).resolve().parents[1] / "instances" / "teaching-two-labs.yaml")
+    assert set(_heavy_imported("solve", inst, *json_flag)) == {"pyomo", "highspy"}
+
+
+def test_the_probe_sees_a_report_import_matplotlib(tmp_path):
+    inst = str(Path(__file__).resolve().parents[1] / "instances" / "teaching-two-labs.yaml")
+    assert {"pandas", "matplotlib"} <= set(_heavy_imported("solve", inst, "--out", str(tmp_path / "r")))

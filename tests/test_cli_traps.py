@@ -248,3 +248,16 @@ def test_usage_error_exit_code_of_the_real_command(tmp_path):
     for argv in (["solve", inst, "--design", "foo"], ["sweep", inst, "--samples", "0"], ["frob"]):
         proc = consortium(*argv, cwd=tmp_path)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.strip(), argv
+
+
+# --- a design of fewer members is not shown as unmet members --------------------------------
+
+def test_compare_counts_met_members_among_those_taking_part(tmp_path):
+    """`compare` showed a design of 1 of 2 members as "met 1/2", as if one member's needs were
+    unmet: it shows "1/1 (1 not taking part)"; the whole consortium "2/2"."""
+    inst = write(tmp_path, {**TWO, "designs": {"a-only": {"members": ["a"]}}})
+    done = consortium("compare", inst, "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line for line in done.stdout.splitlines()[2:]}
+    assert "1/1 (1 not taking part)" in rows["a-only"]
+    assert " 2/2 " in rows["consortium"] and "not taking part" not in rows["consortium"]

@@ -49,7 +49,7 @@ TOP_FILES = {"comparison.md", "comparison.html", "comparison.csv", "comparison.j
 CSV_COLUMNS = ["design", "status", "total_compute_H100-hours", "total_money_USD", "unique",
                "duplicated_compute_H100-hours",
                "adoption_compute_H100-hours", "silo_compute_H100-hours", "compute_saved_vs_silo_H100-hours",
-               "compute_saved_vs_silo_fraction", "members_met_count", "members_enabled_count", "members_total_count",
+               "compute_saved_vs_silo_fraction", "members_met_count", "members_in_design_count", "members_enabled_count", "members_total_count",
                "max_budget_utilisation_fraction", "max_budget_member", "budgets_binding_count",
                "fleets_binding_count", "mip_gap_fraction"]
 
@@ -107,7 +107,7 @@ def test_csv_figures_equal_compare(comparison):
              "adoption_compute": "adoption_compute_H100-hours", "silo_compute": "silo_compute_H100-hours",
              "compute_saved_vs_silo": "compute_saved_vs_silo_H100-hours",
              "compute_saved_vs_silo_fraction": "compute_saved_vs_silo_fraction", "members_met": "members_met_count",
-             "members_enabled": "members_enabled_count", "members_total": "members_total_count",
+             "members_in_design": "members_in_design_count", "members_enabled": "members_enabled_count", "members_total": "members_total_count",
              "budgets_binding": "budgets_binding_count", "fleets_binding": "fleets_binding_count",
              "max_budget_utilisation": "max_budget_utilisation_fraction",
              "mip_gap": "mip_gap_fraction"}
@@ -124,6 +124,7 @@ def test_csv_figures_equal_compare(comparison):
     assert csv.loc["ab", "total_compute_H100-hours"] == 160
     assert csv.loc["ab", "silo_compute_H100-hours"] == 250 and csv.loc["ab", "compute_saved_vs_silo_fraction"] == 0.36
     assert csv.loc["ab", "members_met_count"] == 2 and csv.loc["ab", "members_total_count"] == 3
+    assert csv.loc["ab", "members_in_design_count"] == 2 and csv.loc["consortium", "members_in_design_count"] == 3
     assert (csv["members_enabled_count"] == 0).all()  # every member can manage alone
     assert "solve_seconds" not in "".join(csv.columns)
 
@@ -145,7 +146,7 @@ def test_markdown_shows_the_figures_and_links_the_designs(comparison):
     assert "**Lowest total, all members:** 165 H100-hours — consortium: 45.0% below silo" in md
     assert "| consortium | 165 | 150 | 0 | 15 | 300 | 135 | **45.0%** |" in md
     assert "| ab | 160 | 150 | 0 | 10 | 250 | 90 | 36.0% |" in md
-    assert "| ab | members (2 of 3): a, b | optimal | 2 / 3 |" in md
+    assert "| ab | members (2 of 3): a, b | optimal | 2/2<br>*1 not taking part* |" in md
     assert "](compute-by-design.svg)" in md
     for design in ("consortium", "silo", "ab"):
         assert f"](designs/{design}/report.html)" in md

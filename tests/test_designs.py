@@ -104,6 +104,7 @@ def test_compare_returns_one_row_per_design_keyed_by_design():
     assert table.loc["consortium", "compute_saved_vs_silo_fraction"] == pytest.approx(0.45)
     assert table.loc["silo", "total_compute"] == pytest.approx(300)
     assert table.loc["ab", "members_met"] == 2 and table.loc["ab", "members_total"] == 3
+    assert table.loc["ab", "members_in_design"] == 2 and table.loc["c-alone", "members_in_design"] == 1
     parallel = optimizer.compare(SUBSET, workers=2)
     cols = ["status", "total_compute", "compute_saved_vs_silo"]
     assert parallel[cols].equals(table[cols])
@@ -134,8 +135,8 @@ def test_members_enabled_are_the_standalone_infeasible_a_plan_meets():
     table = optimizer.compare(ENABLING)
     assert table.loc["consortium", "members_enabled"] == 1 and table.loc["silo", "members_enabled"] == 0
     assert pd.isna(table.loc["consortium", "compute_saved_vs_silo"])
-    from optimizer.report.plan import summary_text
-    assert "  members enabled       1 of 2 (cannot meet their needs alone: a)" in summary_text(plan).splitlines()
+    from optimizer.summaries import plan_summary
+    assert "  members enabled       1 of 2 (cannot meet their needs alone: a)" in plan_summary(plan).splitlines()
 
 
 def test_pooled_payments_of_two_runners_of_one_workstream_do_not_tie():

@@ -15,7 +15,8 @@ from optimizer import InputError
 from optimizer.cli import main
 from optimizer.instance import slugify
 from optimizer.report import MARKER, charts
-from optimizer.report.plan import KIND, load_result_json
+from optimizer.report.plan import KIND
+from optimizer.results import Plan
 
 write_report, default_out_dir = KIND.write, KIND.default_dir
 
@@ -162,7 +163,7 @@ def test_svgs_are_deterministic(two_labs, tmp_path):
 
 
 def test_rerender_from_result_json_is_byte_identical(report, tmp_path):
-    doc = load_result_json(report / "result.json")
+    doc = Plan.read(report / "result.json")
     again = write_report(doc, tmp_path / "again")
     assert files(again) == files(report)
 
@@ -273,22 +274,22 @@ def test_infeasible_result_still_renders(tmp_path):
     assert 'class="status bad"' in page and "INFEASIBLE" in page and "budget too small" in page
     assert pd.read_csv(out / "runs.csv").empty and pd.read_csv(out / "workstreams.csv").empty
     assert list(pd.read_csv(out / "members.csv").member) == ["a", "b"]
-    assert files(write_report(load_result_json(out / "result.json"), tmp_path / "again")) == files(out)
+    assert files(write_report(Plan.read(out / "result.json"), tmp_path / "again")) == files(out)
 
 
 def test_load_result_json_errors(tmp_path):
     with pytest.raises(InputError, match="no such file"):
-        load_result_json(tmp_path / "missing.json")
+        Plan.read(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
     bad.write_text('{"instance": ')
     with pytest.raises(InputError, match="invalid JSON"):
-        load_result_json(bad)
+        Plan.read(bad)
     bad.write_text("[1, 2]")
     with pytest.raises(InputError, match="expected a JSON object"):
-        load_result_json(bad)
+        Plan.read(bad)
     bad.write_text('{"instance": "x", "design": "consortium", "status": "optimal"}')
     with pytest.raises(InputError, match="missing key.*total_compute"):
-        load_result_json(bad)
+        Plan.read(bad)
     with pytest.raises(InputError, match="expected a JSON object"):
         write_report([1], tmp_path / "never")
     assert not (tmp_path / "never").exists()

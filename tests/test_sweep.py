@@ -12,7 +12,7 @@ import optimizer
 from optimizer.cli import main
 from optimizer.execution import Executor
 from optimizer.formatting import num
-from optimizer.report.sweep import summary_text
+from optimizer.summaries import sweep_summary
 from optimizer.sweep import Sweep, sweep
 from optimizer.uncertainty import dimensions, draw
 
@@ -78,10 +78,10 @@ def test_sweep_is_a_frozen_typed_result_whose_tables_are_computed_once():
     assert Sweep(**fields).to_dict() == sw.to_dict()
 
 
-def test_summary_text_says_the_known_answer():
+def test_sweep_summary_says_the_known_answer():
     """Savings are 90 m (see above): the text shows their mean and the one input behind them."""
     sw = sweep(TWO_LABS, ["consortium", "silo"], samples=40, seed=3)
-    lines = summary_text(sw).splitlines()
+    lines = sweep_summary(sw).splitlines()
     assert lines[0] == "two labs: 40 samples (seed 3) x 2 designs, 1 uncertain input"
     consortium = next(line.split() for line in lines if line.startswith("consortium "))
     # infeasible 0%, enables members 0%, the mean of 90 m, ... over all 40 samples

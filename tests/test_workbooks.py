@@ -14,7 +14,7 @@ import pytest
 
 from optimizer.report import kind
 from optimizer.report.csvs import FORMULA_START
-from optimizer.report.workbook import EPOCH, ZIP_TIME, xlsx_bytes
+from optimizer.spreadsheets.workbook import EPOCH, ZIP_TIME, xlsx_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKBOOKS = {"plan": "report.xlsx", "comparison": "comparison.xlsx", "allocation": "allocation.xlsx",

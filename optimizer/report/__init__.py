@@ -1,12 +1,9 @@
 """Reports: every kind a pure function of its typed result, written by one protocol.
 
-Each kind of report (``plan``, ``comparison``, ``allocation``, ``sweep``) is a module declaring
-a :class:`~optimizer.report.kind.ReportKind`: its files, its default directory and its
-``render(result) -> {file: bytes}``. ``write(kind, result, out_dir)`` checks that ``out_dir`` is
-absent, empty or one of ours (its ``.consortium-report`` marker), renders, and replaces it
-atomically (see :mod:`optimizer.safeio`). Pages are blocks (:mod:`.page`) rendered to Markdown
-and, through a Jinja2 template, to HTML; charts are deterministic SVG (:mod:`.charts`); CSVs
-neutralise spreadsheet formulas (:mod:`.csvs`). See docs/reports.md.
+Each kind (``plan``, ``comparison``, ``allocation``, ``sweep``) is a module declaring a
+:class:`~optimizer.report.kind.ReportKind`; ``write(kind, result, out_dir)`` renders it and
+replaces ``out_dir`` atomically, only over a report of ours (:mod:`optimizer.safeio`). The layers
+and where to add a section: docs/architecture.md; the files: docs/reports.md.
 """
 from __future__ import annotations
 

@@ -1,24 +1,21 @@
 """The cost-sharing report: who pays what share of the grand coalition's compute c(N).
 
-``KIND.write(sharing, out_dir)`` writes a :class:`~optimizer.allocation.CostSharing` (from
-:func:`optimizer.allocation.share_costs`) as ``allocation.md``, ``allocation.html`` (one
-self-contained page), ``allocation.csv`` (one row per method and member, units in the column
-names), ``allocation.json`` (the allocations as `allocate --json` prints them) and the chart
-``standalone-vs-allocated.svg``; by default into ``reports/<instance-slug>-allocation/``.
-Rendering is a pure function of the study, so the same allocations give byte-identical files.
-``summary_text(sharing)`` is what `consortium allocate` prints. See docs/reports.md.
+``KIND.write(sharing, out_dir)`` writes a :class:`~optimizer.costsharing.CostSharing` (from
+:func:`optimizer.allocation.share_costs`) as the files of ``FILES``, by default into
+``reports/<instance-slug>-allocation/``; a pure function of the study, so the same allocations give
+byte-identical files. See docs/reports.md.
 """
 from __future__ import annotations
 
 from ..costsharing import Allocation, CostSharing
-from ..formatting import noun, num, text_table
+from ..formatting import noun, num
 from ..instance import slugify
 from . import csvs
+from ..summaries import share_rows, share_text
 from .charts import Z, standalone_vs_allocated_chart
-from .kind import ReportKind
-from .workbook import xlsx_bytes
+from .kind import ReportKind, files_of
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,
-                   closing, compute_unit, json_bytes, pct, regenerate_footer, sentence, units_text)
+                   closing, compute_unit, pct, regenerate_footer, sentence, units_text)
 
 CHART = "standalone-vs-allocated"
 METHOD_NAMES = {"shapley": "Shapley value", "least-core": "Least core", "nucleolus": "Nucleolus",
@@ -32,22 +29,12 @@ FILES = [
     ("allocation.md", "this report in Markdown, the chart as the SVG file beside it"),
     ("allocation.csv", "one row per method and member: standalone, allocated, savings, std_error, in_core"),
     ("allocation.json", "the allocations as a JSON list, one object per method, as `allocate --json` prints them"),
+    ("allocation.xlsx", "allocation.csv as the sheet of a workbook (units in the headers, numbers as numbers)"),
     (f"{CHART}.svg", "the chart above"),
 ]
 
 
 # --- the page ---------------------------------------------------------------------------------
-def _share_text(fraction: float | None) -> str:
-    return "n/a" if fraction is None else f"{fraction:.1%}"
-
-
-def _share_rows(a: Allocation) -> list[list[str]]:
-    """Per member: standalone, allocated, savings, savings share and, for a Monte Carlo estimate,
-    the 95% interval's half width; the page's and the terminal's table alike."""
-    return [[s.member, num(s.standalone), num(s.allocated), num(s.savings), _share_text(s.savings_fraction)]
-            + (["" if s.std_error is None else num(Z * s.std_error)] if a.monte_carlo else []) for s in a.shares]
-
-
 def _coalition(a: Allocation) -> str:
     return "{" + ", ".join(a.objection.coalition) + "}"
 
@@ -99,10 +86,10 @@ def _method_table(a: Allocation, cu: str) -> Table:
     se = a.monte_carlo
     headers = [("Member", ""), ("Standalone c({i})", cu), ("Allocated", cu), ("Savings", cu),
                ("Savings", "% of standalone")] + ([("95% interval", f"± {cu}")] if se else [])
-    rows: list[list[Cell]] = list(_share_rows(a))
+    rows: list[list[Cell]] = list(share_rows(a))
     t = a.total
     rows.append([Mark(x, "strong") for x in ("all members", num(t.standalone), num(t.allocated), num(t.savings),
-                                             _share_text(t.savings_fraction))] + ([""] if se else []))
+                                             share_text(t.savings_fraction))] + ([""] if se else []))
     return Table(headers, rows, numeric=set(range(1, len(headers))), empty="no members")
 
 
@@ -188,34 +175,12 @@ def render(sharing: CostSharing) -> dict[str, bytes]:
     table = sharing.table().reset_index()[CSV_COLUMNS].rename(columns=csvs.with_unit(COMPUTE_COLUMNS, cu))
     methods = " ".join(f"--method {m}" for m in sharing.methods)
     footer = regenerate_footer(f"consortium allocate FILE --design {sharing.design} {methods} --out DIR")
-    return {"allocation.json": json_bytes([a.to_dict() for a in sharing.allocations]),
-            "allocation.csv": csvs.csv_bytes(table), WORKBOOK: xlsx_bytes({"allocation": table}),
-            **Page(build(sharing), {CHART: standalone_vs_allocated_chart(sharing)}, "cost sharing",
-                   footer).files("allocation")}
+    page = Page(build(sharing), {CHART: standalone_vs_allocated_chart(sharing)}, "cost sharing", footer)
+    return files_of(page, "allocation", "allocation.json", [a.to_dict() for a in sharing.allocations],
+                    {"allocation": table})
 
 
-WORKBOOK = "allocation.xlsx"  # allocation.csv as a sheet (not in FILES: the committed page stays as it is)
-KIND = ReportKind("allocation report", frozenset([name for name, _ in FILES] + [WORKBOOK]), render,
+KIND = ReportKind("allocation report", frozenset(name for name, _ in FILES), render,
                   suffix="-allocation")
 
 
-# --- the terminal -----------------------------------------------------------------------------
-def summary_text(sharing: CostSharing) -> str:
-    """What `consortium allocate` prints: per method c(N), whether it is in the core, and
-    each member's standalone, allocated and saved compute."""
-    return "\n\n".join(_allocation_text(a, sharing.units.get("compute", "")) for a in sharing.allocations)
-
-
-def _allocation_text(a: Allocation, cu: str) -> str:
-    if a.in_core is None:
-        core = "core not checked"
-    elif a.in_core:
-        core = "in the core"
-    else:
-        ob = a.objection
-        core = (f"NOT in the core: {', '.join(ob.coalition)} would pay {num(ob.pays)} "
-                f"but need only {num(ob.alone)} alone (excess {num(ob.excess)})")
-    rows = [["member", "standalone", "allocated", "savings", "savings %"] + (["± 95%"] if a.monte_carlo else [])]
-    rows += _share_rows(a)
-    return "\n".join([f"{a.method}: c(N) = {num(a.grand_coalition, cu)}, {core}"] + text_table(rows)
-                     + [f"  note: {n}" for n in a.notes])

@@ -14,6 +14,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
+from ..costsharing import CONFIDENCE_Z as Z
 from ..results import Plan
 from .chart_style import (ADOPTION, ADOPTS, AVOIDED, BUDGET, DASHED, DUPLICATE_RUNS, FIRST_RUNS, FLEET_COLOURS, INK,
                           METHOD_COLOURS, MUTED, NONE, RUNS, SILO, VERMILION, compact, compact_ticks, new_figure,
@@ -191,14 +192,6 @@ PLAN_CHARTS = {
 }
 
 
-def render_plan_charts(p: Plan) -> dict[str, str | None]:
-    """{chart name: SVG text, or None when there is nothing to draw} for every plan chart.
-
-    Looked up through the module at call time so tests can monkeypatch a chart function.
-    """
-    return {name: globals()[fn.__name__](p) for name, (fn, _alt, _caption) in PLAN_CHARTS.items()}
-
-
 # --- comparison reports -----------------------------------------------------------------------
 def compute_by_design_chart(rows: list[Plan]) -> str | None:
     """Comparison of designs: per design, its silo reference (the design's members each alone)
@@ -257,7 +250,6 @@ def compute_by_design_chart(rows: list[Plan]) -> str | None:
 
 
 # --- cost-sharing reports ---------------------------------------------------------------------
-Z = 1.96                       # error bars and intervals: ±1.96 standard errors (95%, normal)
 SHORT_NAMES = {"shapley": "Shapley", "least-core": "Least core", "nucleolus": "Nucleolus",
                "proportional": "Proportional"}
 

@@ -1,10 +1,8 @@
 """The comparison report: several designs of one instance side by side.
 
-Renders a :class:`~optimizer.comparison.Comparison` into ``comparison.md``, ``comparison.html``
-(one self-contained page), ``comparison.csv`` (units in the column names), ``comparison.json``
-(the rows), ``compute-by-design.svg`` and ``designs/<design>/``: every design's full plan report.
-Solve times are left out of every file, so regenerating a comparison gives identical bytes.
-See docs/reports.md.
+Renders a :class:`~optimizer.comparison.Comparison` into the files of ``FILES``, every design's
+full plan report under ``designs/<design>/``. Solve times are left out of every file, so
+regenerating a comparison gives identical bytes. See docs/reports.md.
 """
 from __future__ import annotations
 
@@ -18,17 +16,16 @@ import pandas as pd
 
 from ..comparison import ROW_COLUMNS, Comparison, ComparisonRow
 from ..errors import UsageError
-from ..formatting import noun, num, text_table
+from ..formatting import noun, num
 from ..instance import slugify
 from ..results import BINDING, PLAN_WORDS, Plan
 from ..safeio import MARKER, marker_bytes
 from ..status import Status as SolveStatus
 from . import charts, plan as plan_report
-from .csvs import csv_bytes, unit_labels, with_unit
-from .kind import ReportKind
-from .workbook import xlsx_bytes
-from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Status, Table, Title,
-                   binds_badge, closing, ids, json_bytes, pct, regenerate_footer, sentence)
+from .csvs import unit_labels, with_unit
+from .kind import ReportKind, files_of
+from .page import (BR, Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Status, Table, Title,
+                   binds_badge, closing, ids, pct, regenerate_footer, sentence)
 
 CHART = "compute-by-design"
 DESIGNS_DIR = "designs"
@@ -40,6 +37,7 @@ def csv_columns(cu: str, money: str = "money") -> dict[str, str]:
             **with_unit(("total_compute", "duplicated_compute", "adoption_compute", "silo_compute",
                          "compute_saved_vs_silo"), cu),
             "total_money": f"total_money_{money}", "members_met": "members_met_count",
+            "members_in_design": "members_in_design_count",
             "members_enabled": "members_enabled_count", "members_total": "members_total_count",
             "budgets_binding": "budgets_binding_count", "fleets_binding": "fleets_binding_count",
             "max_budget_utilisation": "max_budget_utilisation_fraction", "mip_gap": "mip_gap_fraction",
@@ -50,11 +48,11 @@ FILES = [
     ("comparison.md", "this comparison in Markdown, the chart as the SVG file beside it"),
     ("comparison.csv", "one row per design: status and figures, units in the column names"),
     ("comparison.json", "the same rows as a JSON list of objects"),
+    ("comparison.xlsx", "comparison.csv as the sheet of a workbook (units in the headers, numbers as numbers)"),
     (f"{CHART}.svg", "the chart above"),
     (f"{DESIGNS_DIR}/<design>/", "each design's full report: allocation, members, workstreams, CSVs, result.json"),
 ]
-WORKBOOK = "comparison.xlsx"  # comparison.csv as a sheet (not in FILES: the committed page stays as it is)
-COMPARISON_FILES = frozenset([name for name, _ in FILES if "<" not in name] + [WORKBOOK])
+COMPARISON_FILES = frozenset(name for name, _ in FILES if "<" not in name)
 
 
 def _check_designs(fd: int, designs: Path) -> None:
@@ -152,11 +150,17 @@ def _designs_table(c: Comparison) -> Table:
     for r, p in zip(c.rows, c.plans):
         status: Cell = r.status if r.planned else Mark(r.status, "bind")
         out.append([r.design] + ([_unbroken_ids(settings.get(r.design, ""))] if settings else []) + [
-            status, f"{r.members_met} / {r.members_total}", str(r.members_enabled) if r.planned else "—",
+            status, _met(r), str(r.members_enabled) if r.planned else "—",
             str(len(p.runs)) if r.planned else "—",
             str(len(p.adoptions)) if r.planned else "—", pct(r.mip_gap), PLAN_WORDS[r.unique]])
     k = 2 if settings else 1
     return Table(headers, out, numeric={k + 1, k + 2, k + 3, k + 4, k + 5}, wide={1} if settings else set())
+
+
+def _met(r: ComparisonRow) -> Cell:
+    """'12/12'; for a design of some members '5/5' over a muted '7 not taking part' (ComparisonRow.met_text)."""
+    met, _, outside = r.met_text.partition(" (")
+    return [met, BR, Mark(outside.rstrip(")"), "muted")] if outside else met
 
 
 def _unbroken_ids(text: str) -> list[Cell]:
@@ -250,31 +254,13 @@ def render(c: Comparison) -> dict[str, bytes]:
     footer = regenerate_footer("consortium compare FILE --out DIR", ". Each design's report re-renders from its own ",
                                Mark("result.json", "code"), ".", version=p.tool_version)
     page = Page(blocks(c, dirs), {CHART: charts.compute_by_design_chart(c.plans)}, "design comparison", footer)
-    files = {"comparison.json": json_bytes(rows), "comparison.csv": csv_bytes(table),
-             WORKBOOK: xlsx_bytes({"comparison": table}), **page.files("comparison")}
+    files = files_of(page, "comparison", "comparison.json", rows, {"comparison": table})
     for plan in c.plans:
         # one report per design, marked as `solve --out` marks it; a design listed twice is written once
         prefix = f"{DESIGNS_DIR}/{dirs[plan.design]}/"
         for name, data in {MARKER: marker_bytes("report"), **plan_report.render(plan)}.items():
             files.setdefault(prefix + name, data)
     return files
-
-
-def summary_text(c: Comparison) -> str:
-    """What `consortium compare` prints."""
-    units = c.units
-    head = ["design", "status", f"total ({units.get('compute', '')})", f"money ({units.get('money', '')})",
-            "duplicated", "adoption", "compute saved vs silo", "met", "enabled", "binding budgets/fleets", "max budget use", "plan", "time"]
-    rows = [head]
-    for r in c.rows:
-        share = f" ({r.compute_saved_vs_silo_fraction:.1%})" if r.compute_saved_vs_silo_fraction is not None else ""
-        util = "n/a" if r.max_budget_utilisation is None else f"{r.max_budget_utilisation:.0%} {r.max_budget_member}"
-        rows.append([r.design, r.status, num(r.total_compute), num(r.total_money), num(r.duplicated_compute),
-                     num(r.adoption_compute), num(r.compute_saved_vs_silo) + share,
-                     f"{r.members_met}/{r.members_total}", str(r.members_enabled) if r.planned else "-",
-                     f"{r.budgets_binding}/{r.fleets_binding}" if r.planned else "-", util,
-                     PLAN_WORDS[r.unique], f"{c.solve_seconds.get(r.design, 0.0):.2f}s"])
-    return "\n".join([f"{c.instance}: {len(c.rows)} {noun(len(c.rows), 'design')}"] + text_table(rows, left=2))
 
 
 KIND = ReportKind("comparison report", COMPARISON_FILES, render, suffix="-compare",

@@ -10,6 +10,20 @@ from typing import Any, Callable, Mapping
 
 from ..instance import slugify
 from ..safeio import refuse_unless_ours, replace_dir
+from ..spreadsheets.workbook import xlsx_bytes
+from .csvs import csv_bytes
+from .page import Page, json_bytes
+
+
+def files_of(page: Page, stem: str, json_file: str, doc: Any, tables: Mapping[str, Any],
+             sort_keys: bool = False) -> dict[str, bytes]:
+    """What every report directory holds: the page (``<stem>.md``, ``<stem>.html``, its charts as
+    SVG), one JSON document, one CSV per table (``<name>.csv``) and all the tables as the sheets
+    of one workbook (``<stem>.xlsx``)."""
+    files = {json_file: json_bytes(doc, sort_keys), **page.files(stem)}
+    files.update({f"{name}.csv": csv_bytes(df) for name, df in tables.items()})
+    files[f"{stem}.xlsx"] = xlsx_bytes(tables)
+    return files
 
 
 @dataclass(frozen=True)

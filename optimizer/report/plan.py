@@ -7,19 +7,15 @@ solving. Every figure shown is a field or property of the plan: nothing is compu
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import sys
 from typing import Any
 
 from ..formatting import num
-from ..status import Status as SolveStatus
-from ..records import read_json, validated
 from ..results import BINDING, PLAN_WORDS, Plan
 from . import charts, timeline
-from .csvs import csv_bytes
-from .kind import ReportKind
-from .workbook import xlsx_bytes
+from .kind import ReportKind, files_of
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,
-                   binds_badge, closing, ids, joined, json_bytes, pct, units_text)
+                   binds_badge, closing, ids, joined, pct, units_text)
 from .plan_tables import csv_tables
 
 FILES = [
@@ -31,6 +27,7 @@ FILES = [
     ("members.csv", "one row per member: budget, spending, utilisation, what it runs and adopts"),
     ("workstreams.csv", "one row per workstream: who runs it on what, who adopts it, compute"),
     ("fleets.csv", "one row per owned fleet type: capacity, hours used, utilisation"),
+    ("report.xlsx", "every CSV above as a sheet of one workbook (units in the headers, numbers as numbers)"),
 ]
 TIMED_FILES = [
     ("schedule.csv", "with a horizon: one row per member and need: due period, ready period"),
@@ -38,18 +35,11 @@ TIMED_FILES = [
 ]
 OBJECTIVE_WORDS = {"compute": "total R&D compute", "money": "total money spent",
                    "time": "sum of the periods needs are ready in"}
-MAX_RESULT_BYTES = 256 * 1024 * 1024  # a result of 200 members x 1,000 workstreams is ~60 MB
-
-
-# --- reading a result back ----------------------------------------------------------------------------
-def plan_of(doc: Any, file: str = "result", text: str | None = None) -> Plan:
-    """``doc`` as a Plan, or every problem that keeps it from being one (see records.validated)."""
-    return doc if isinstance(doc, Plan) else validated(Plan, doc, file, text)
-
-
-def load_result_json(path: str | Path) -> Plan:
-    """Read a result written by ``consortium solve --json`` or a report's ``result.json``."""
-    return read_json(Plan, path, MAX_RESULT_BYTES, "a result JSON file")
+UNIQUENESS = {True: "No other plan reaches the same objective values: this plan is unique.",
+              False: "Other plans reach exactly the same objective values; this is one of them "
+                     "(see \"Other optimal plans\").",
+              None: "Whether other plans are as good was not checked."}
+CHARTS = {**charts.PLAN_CHARTS, **timeline.TIMELINE_CHARTS}  # file name (no .svg) -> (function, alt, caption)
 
 
 # --- what the page says ---------------------------------------------------------------------------------
@@ -59,21 +49,12 @@ def objective_phrase(p: Plan) -> str:
     return "proven minimal " + words[0] + "".join(f", then, among such plans, minimal {w}" for w in words[1:])
 
 
-def uniqueness_phrase(unique: bool | None) -> str:
-    if unique is True:
-        return "No other plan reaches the same objective values: this plan is unique."
-    if unique is False:
-        return ("Other plans reach exactly the same objective values; this is one of them "
-                "(see \"Other optimal plans\").")
-    return "Whether other plans are as good was not checked."
-
-
 def _status(p: Plan) -> Status:
     tol = (p.solver.get("options") or {}).get("mip_gap")
     tol_text = f" (stopping gap {tol:g})" if isinstance(tol, (int, float)) and tol else ""
     if p.status == "optimal":
         return Status("ok", "OPTIMAL", f"Optimal plan: {objective_phrase(p)}; "
-                                       f"MIP gap {pct(p.mip_gap)}{tol_text}. {uniqueness_phrase(p.unique)}")
+                                       f"MIP gap {pct(p.mip_gap)}{tol_text}. {UNIQUENESS[p.unique]}")
     if p.status == "feasible":
         return Status("warn", "FEASIBLE", f"Feasible plan, optimality not proven within the solver's "
                                           f"limits: MIP gap {pct(p.mip_gap)}. A better plan may exist.")
@@ -235,17 +216,12 @@ def _binding(p: Plan) -> list[Block]:
     return out
 
 
-def options_text(options: dict) -> str:
-    if not options:
-        return "n/a"
-    return ", ".join(f"{k} = {'default' if v is None else v}" for k, v in sorted(options.items()))
-
-
 def provenance(p: Plan) -> list[tuple[str, Cell]]:
     """Units, tool and solver: the assumptions a plan and a comparison both state."""
     return [("Units", units_text(p.units)), ("Tool", f"consortium-optimizer {p.tool_version}"),
             ("Solver", f"{p.solver.get('name', 'n/a')} {p.solver.get('version', '')}".strip()),
-            ("Solver options", options_text(p.solver.get("options") or {}))]
+            ("Solver options", ", ".join(f"{k} = {'default' if v is None else v}"
+                                         for k, v in sorted((p.solver.get("options") or {}).items())) or "n/a")]
 
 
 def _assumptions(p: Plan) -> list[tuple[str, Cell]]:
@@ -267,8 +243,7 @@ def blocks(p: Plan, drawn: dict[str, str | None]) -> list[Block]:
         out += _diagnosis(p)
     if any(drawn.values()):
         out.append(Heading("Charts", "charts"))
-        out += [Chart(name, alt, caption) for name, (_, alt, caption) in
-                {**charts.PLAN_CHARTS, **timeline.TIMELINE_CHARTS}.items()]
+        out += [Chart(name, alt, caption) for name, (_, alt, caption) in CHARTS.items()]
     if p.periods is not None:
         out += [Heading("Schedule", "schedule"), *_schedule(p)]
     out += [Heading("Members", "members"), _members_table(p), Heading("Workstreams", "workstreams"),
@@ -298,82 +273,19 @@ def _how(p: Plan, member: str, workstream: str) -> str:
     return "adopts it" if any(a.workstream == workstream for a in p.adoptions_of.get(member, [])) else "—"
 
 
-# --- in the terminal ------------------------------------------------------------------------------------------
-def objectives_text(p: Plan) -> str:
-    """'compute 6,045,288 H100-hours, then money 11,141,473 USD' (the lexicographic order)."""
-    unit = {"compute": p.units.get("compute", ""), "money": p.units.get("money", ""), "time": "periods"}
-    return ", then ".join(f"{name} {num(value, unit.get(name, ''))}" for name, value in (p.objectives or {}).items())
-
-
-def uniqueness_text(unique: bool | None, alternative: dict | None) -> str:
-    if unique is None:
-        return "uniqueness not checked (or not settled within the limits)"
-    if unique:
-        return "unique: no other plan reaches these objective values"
-    moved = [f"{k['member']} runs {k['workstream']}" for k in (alternative or {}).get("runs_added", [])[:2]]
-    example = f" (e.g. one where {'; '.join(moved)})" if moved else ""
-    return f"one of several optimal plans{example}; see `alternative` in --json"
-
-
-def summary_text(p: Plan) -> str:
-    """What `consortium solve` prints."""
-    cu, mu = p.units.get("compute", ""), p.units.get("money", "")
-    lines = [f"{p.instance} — design {p.design}: {p.status}"
-             + (f" (gap {p.mip_gap:.2%})" if p.status == SolveStatus.FEASIBLE and p.mip_gap is not None else "")]
-    if p.planned:
-        lines += [f"  objectives            {objectives_text(p)}",
-                  f"  plan                  {uniqueness_text(p.unique, p.alternative)}",
-                  f"  total R&D compute     {num(p.total_compute, cu)}",
-                  f"  total money           {num(p.total_money, mu)}"]
-        if p.silo_compute is not None:
-            share = f" ({p.compute_saved_fraction:.1%})" if p.silo_compute else ""
-            lines += [f"  silo compute          {num(p.silo_compute, cu)}",
-                      f"  compute saved vs silo {num(p.savings, cu)}{share}"]
-        else:
-            lines += ["  silo compute          n/a (infeasible alone: " + ", ".join(p.standalone_infeasible) + ")",
-                      "  compute saved vs silo n/a"]
-        enabled = p.members_enabled
-        lines.append(f"  members enabled       {len(enabled)} of {len(p.members)}"
-                     + (f" (cannot meet their needs alone: {', '.join(enabled)})" if enabled else
-                        " (every member can meet its needs alone)"))
-        if p.periods is not None:
-            lines.append(f"  last need ready       {p.last_ready or '-'} (time objective {num(p.time_to_needs)})")
-        lines += [f"  adoption compute      {num(p.adoption_compute, cu)}",
-                  f"  duplicated compute    {num(p.duplicated_compute, cu)} (second and later runs)", "",
-                  "  workstream: who runs it (on what) / who adopts it"]
-        ran = {w.workstream: w for w in p.workstreams}
-        for w in p.plan_workstreams:
-            row = ran.get(w)
-            if row is None or not (row.run_by or row.adopted_by):
-                continue
-            lines.append(f"    {w}: {', '.join(row.run_by) or '-'} / {', '.join(row.adopted_by) or '-'}")
-    elif p.status == SolveStatus.INFEASIBLE:
-        lines.append("  the plan cannot work:" if p.diagnosis else "  (no diagnosis available)")
-        lines += [f"  - {getattr(f, 'message', f)}" for f in p.diagnosis]
-    elif p.diagnosis:
-        lines += [f"  {getattr(f, 'message', f)}" for f in p.diagnosis]
-    else:
-        lines.append("  no plan found within the limits; raise --time-limit or relax --mip-gap")
-    return "\n".join(lines)
-
-
 # --- the files ----------------------------------------------------------------------------------------------
 def render(result: Any) -> dict[str, bytes]:
     """{file name: content} of the report of ``result`` (a Plan, a Result or a result dict)."""
-    p = plan_of(getattr(result, "plan", result))
-    drawn = {**charts.render_plan_charts(p), **timeline.render(p)}
+    p = Plan.of(getattr(result, "plan", result))
+    # each chart function looked up in its module when drawing, so that a test can replace one
+    drawn = {name: getattr(sys.modules[fn.__module__], fn.__name__)(p) for name, (fn, _, _) in CHARTS.items()}
     footer: list[Cell] = [f"Generated by consortium-optimizer {p.tool_version} from ", Mark("result.json", "code"),
                           "; re-render with ", Mark("consortium report result.json --out DIR", "code"), "."]
-    files = {"result.json": json_bytes(p.to_dict(), sort_keys=True),
-             **Page(blocks(p, drawn), drawn, "consortium plan", footer).files("report")}
-    tables = csv_tables(p)
-    files.update({name: csv_bytes(df) for name, df in tables.items()})
-    files[WORKBOOK] = xlsx_bytes(tables)
-    return files
+    return files_of(Page(blocks(p, drawn), drawn, "consortium plan", footer), "report", "result.json", p.to_dict(),
+                    csv_tables(p), sort_keys=True)
 
 
-WORKBOOK = "report.xlsx"  # every CSV as a sheet (not in FILES: the committed pages stay as they are)
 # files only a plan with a horizon has
 HORIZON_FILES = frozenset([name for name, _ in TIMED_FILES] + [f"{name}.svg" for name in timeline.TIMELINE_CHARTS])
 KIND = ReportKind("report", frozenset([name for name, _ in FILES] + [f"{name}.svg" for name in charts.PLAN_CHARTS]
-                                     + [WORKBOOK]) | HORIZON_FILES, render)
+                                     ) | HORIZON_FILES, render)

@@ -1,34 +1,26 @@
 """The sweep report: how a plan's savings survive the error bars of its estimates.
 
-``KIND.write(sw, out_dir)`` writes, atomically (see :class:`optimizer.report.kind.ReportKind`),
-for an :class:`optimizer.sweep.Sweep`:
-
-- ``sweep.md``, ``sweep.html`` (one self-contained page), ``sweep.json`` (``sw.to_dict()``);
-- tidy tables, units in the column names: ``summary.csv``, ``outcomes.csv`` and
-  ``outcomes.parquet``, ``inputs.csv`` and ``inputs.parquet``, ``beats.csv``,
-  ``sensitivity.csv``, ``run_frequency.csv``;
-- charts: ``savings-histograms.svg`` and ``sensitivity.svg`` (:mod:`.charts`).
-
-Nothing timed goes into any file (``wall_seconds``, ``highs_seconds`` and ``workers`` are
-left out), so the same sweep gives byte-identical files. Parquet files are written by
-pyarrow with zstd compression, no index and no pandas schema metadata. See docs/reports.md.
-:func:`summary_text` is what ``consortium sweep`` prints.
+``KIND.write(sw, out_dir)`` writes the files of ``FILES`` for an :class:`optimizer.sweep.Sweep`,
+charts from :mod:`.sweep_charts`. Nothing timed goes into any file (``wall_seconds``,
+``highs_seconds`` and ``workers`` are left out), so the same sweep gives byte-identical files.
+Parquet files are written by pyarrow with zstd compression, no index and no pandas schema
+metadata. See docs/reports.md.
 """
 from __future__ import annotations
 
 import io
+from collections import Counter
 
 import pandas as pd
 
 from ..errors import UsageError
-from ..formatting import noun, num, text_table
+from ..formatting import noun, num
 from ..sweep import Sweep, records
 from . import csvs
 from .sweep_charts import TOP_INPUTS, histograms_chart, sensitivity_chart
-from .kind import ReportKind
-from .workbook import xlsx_bytes
+from .kind import ReportKind, files_of
 from .page import (Block, Bullets, Cell, Chart, Figure, Figures, Heading, Mark, Page, Para, Status, Table, Title,
-                   closing, code_spans, compute_unit, ids, json_bytes, pct, regenerate_footer, units_text)
+                   closing, code_spans, compute_unit, ids, pct, regenerate_footer, units_text)
 
 HISTOGRAMS, SENSITIVITY = "savings-histograms", "sensitivity"
 TABLES = ("summary", "outcomes", "inputs", "beats", "sensitivity", "run_frequency")
@@ -49,6 +41,7 @@ FILES = [
     ("sensitivity.csv", "one row per design and input: Spearman rank correlation with compute saved vs silo, "
                         "samples, noise threshold"),
     ("run_frequency.csv", "one row per design, member and workstream it runs: samples in which it runs it"),
+    ("sweep.xlsx", "every CSV above as a sheet of one workbook (units in the headers, numbers as numbers)"),
     (f"{HISTOGRAMS}.svg", "the compute saved vs silo histograms above"),
     (f"{SENSITIVITY}.svg", "the sensitivity chart above"),
 ]
@@ -101,17 +94,7 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
 # --- the page ---------------------------------------------------------------------------------
 def focus_design(designs: list[str]) -> str:
     """The design the headline is about: the consortium, else the first that is not the silo."""
-    if "consortium" in designs:
-        return "consortium"
-    return next((d for d in designs if d != "silo"), designs[0])
-
-
-def _kinds(inputs: list[str]) -> str:
-    counts: dict[str, int] = {}
-    for name in inputs:
-        kind = name.split(":", 1)[0]
-        counts[kind] = counts.get(kind, 0) + 1
-    return ", ".join(f"{n} {k}" for k, n in counts.items())
+    return "consortium" if "consortium" in designs else next((d for d in designs if d != "silo"), designs[0])
 
 
 def _status(summary: list[dict]) -> Status:
@@ -130,7 +113,8 @@ def _headline(sw: Sweep, summary: list[dict]) -> Figures:
     row = next(r for r in summary if r["design"] == focus)
     items = [Figure("Samples", f"{n:,}", "", f"Latin hypercube, seed {sw.seed}"),
              Figure("Designs", str(len(sw.designs)), "", ", ".join(sw.designs)),
-             Figure("Uncertain inputs", str(len(inputs)), "", _kinds(inputs) or "none")]
+             Figure("Uncertain inputs", str(len(inputs)), "",  # by kind: '3 compute, 2 budget'
+                    ", ".join(f"{n} {k}" for k, n in Counter(x.split(":", 1)[0] for x in inputs).items()) or "none")]
     k, none = row["compute_saved_samples"], "no sample with compute saved vs silo defined"
     if row["compute_saved_p50"] is not None:
         items.append(Figure(f"Compute saved vs silo P50 · {focus}", num(row["compute_saved_p50"]),
@@ -325,55 +309,12 @@ def render(sw: Sweep) -> dict[str, bytes]:
     charts = {HISTOGRAMS: histograms_chart(sw, summary), SENSITIVITY: sensitivity_chart(sw)}
     footer = regenerate_footer(f"consortium sweep FILE --samples {sw.samples} --seed {sw.seed} --out DIR",
                                " (the same seed gives the same samples, whatever the number of workers).")
-    files = {"sweep.json": json_bytes(sw.to_dict()),
-             **Page(build(sw, summary), charts, "uncertainty sweep", footer).files("sweep")}
     written = tables(sw)
-    for name, df in written.items():
-        files[f"{name}.csv"] = csvs.csv_bytes(df)
-        if name in PARQUET:
-            files[f"{name}.parquet"] = parquet_bytes(df)
-    files[WORKBOOK] = xlsx_bytes(written)
-    return files
+    files = files_of(Page(build(sw, summary), charts, "uncertainty sweep", footer), "sweep", "sweep.json",
+                     sw.to_dict(), written)
+    return files | {f"{name}.parquet": parquet_bytes(written[name]) for name in PARQUET}
 
 
-WORKBOOK = "sweep.xlsx"  # every CSV as a sheet (not in FILES: the committed page stays as it is)
-KIND = ReportKind("sweep report", frozenset([name for name, _ in FILES] + [WORKBOOK]), render, suffix="-sweep")
+KIND = ReportKind("sweep report", frozenset(name for name, _ in FILES), render, suffix="-sweep")
 
 
-def _without_nan(df: pd.DataFrame):
-    """The rows of ``df`` (its named index first) as named tuples, pandas' missing value (NaN) as None."""
-    from collections import namedtuple
-    rows = records(df)  # a named index first, as columns
-    row = namedtuple("Row", list(rows[0]) if rows else list(df.columns))
-    return [row(**r) for r in rows]
-
-
-def summary_text(sw: Sweep) -> str:
-    """What ``consortium sweep`` prints: the summary per design and the inputs that move compute saved most."""
-    head = ["design", "infeasible", "enables members", f"compute saved mean ({sw.units.get('compute', '')})", "P5",
-            "P50", "P95", "saved over", "base plan fits", "base plan regret"]
-    rows = [head] + [[r.design, f"{r.infeasible_share:.0%}", f"{r.enables_members_share:.0%}",
-                      num(r.compute_saved_mean), num(r.compute_saved_p5), num(r.compute_saved_p50),
-                      num(r.compute_saved_p95), f"{r.compute_saved_samples}/{r.samples} {noun(r.samples, 'sample')}",
-                      f"{r.base_plan_feasible_share:.0%}", num(r.base_plan_regret_mean)]
-                     for r in _without_nan(sw.summary)]
-    if sw.periods is not None:  # with a horizon: when the last need is ready
-        rows[0] += ["last need ready P50", "P95"]
-        for row, r in zip(rows[1:], _without_nan(sw.summary)):
-            row += [r.last_ready_p50 or "-", r.last_ready_p95 or "-"]
-    k, n = len(sw.designs), sw.inputs.shape[1]
-    lines = [f"{sw.instance}: {sw.samples} {noun(sw.samples, 'sample')} (seed {sw.seed}) x {k} {noun(k, 'design')}, "
-             f"{n} uncertain {noun(n, 'input')}"] + text_table(rows)
-    lines.append("compute saved vs silo is over the samples where the design and its silo both have a plan "
-                 "(\"saved over\"); \"enables members\": samples with a plan where some member cannot manage alone")
-    sens = sw.sensitivity.reset_index().dropna(subset=["spearman_rho"])
-    sens = sens[sens.significant.astype(bool)]
-    if len(sens):
-        top = sens.reindex(sens.spearman_rho.abs().sort_values(ascending=False).index).head(5)
-        lines.append("inputs that move compute saved vs silo most (Spearman rank correlation, |rho| above the "
-                     "noise threshold 1.96/sqrt(n-1)):")
-        lines += [f"  {r.design}: {r.input} {r.spearman_rho:+.2f} (n = {r.samples}, threshold {r.noise_threshold:.2f})"
-                  for r in top.itertuples()]
-    else:
-        lines.append("no input's Spearman rank correlation with compute saved vs silo is above the noise threshold")
-    return "\n".join(lines)

@@ -101,8 +101,3 @@ TIMELINE_CHARTS = {
         "For every member with a budget per period or an owned fleet: the share of that period's limit "
         "used. Solid: budget; dashed: fleet hours. 100% is a limit that binds in that period."),
 }
-
-
-def render(p: Plan) -> dict[str, str | None]:
-    """{chart name: SVG text, or None when there is nothing to draw} of the timed charts."""
-    return {name: fn(p) for name, (fn, _alt, _caption) in TIMELINE_CHARTS.items()}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import InputError, UsageError
 from ..instance import Instance, from_document, load_instance, parse_instance
-from ..report.workbook import xlsx_bytes
+from .workbook import xlsx_bytes
 from .cells import CellProblem, read_book
 from .exporter import tables
 from .importer import document

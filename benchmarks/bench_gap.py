@@ -41,6 +41,11 @@ Usage::
 
     .venv/bin/python benchmarks/bench_gap.py [--files gapa gapb gapc]
         [--problems N] [--repeat R] [--baseline-only] [--data-dir DIR]
+        [--tree PATH] [--json-out PATH]
+
+``--tree PATH`` measures another checkout's ``optimizer`` (this process imports it and the
+``consortium`` subprocesses get it first on ``PYTHONPATH``) with this tree's GAP reader, data
+and baseline; ``--json-out`` writes the figures as JSON (``benchmarks/bench_issue16.py`` row 1).
 """
 
 from __future__ import annotations
@@ -63,8 +68,20 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
+
+
+def _tree_argument(argv: list[str]) -> Path:
+    """``--tree PATH``: the source tree whose ``optimizer`` is measured (default: this one). It is
+    read before the imports below, so that this process and the ``consortium`` subprocesses both
+    run that tree's code; the OR-Library reader and the data stay this tree's."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--tree", type=Path, default=ROOT)
+    return pre.parse_known_args(argv)[0].tree.resolve()
+
+
+TREE = _tree_argument(sys.argv[1:]) if __name__ == "__main__" else ROOT
 sys.path.insert(0, str(ROOT / "tests"))  # orlib_gap: the OR-Library reader the tests use too
+sys.path.insert(0, str(TREE))
 sys.path.insert(0, str(HERE))
 
 import gap_highspy_baseline as baseline  # noqa: E402
@@ -84,12 +101,14 @@ BASELINE_SCRIPT = HERE / "gap_highspy_baseline.py"
 TARGET_RATIO = 1.25
 TARGET_FILES = ["gapa", "gapb", "gapc"]
 TOL = 1e-6
-PROJECT_SOURCES = ROOT / "optimizer"
+PROJECT_SOURCES = TREE / "optimizer"
 
 # Both subprocesses get the same environment: a private bytecode cache (warmed up
 # before timing) instead of whatever PYTHONDONTWRITEBYTECODE / missing __pycache__
 # the shell happens to have, so neither side pays for compiling its modules.
 SUBPROCESS_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# the measured tree first (PYTHONPATH wins over the venv's editable install)
+SUBPROCESS_ENV["PYTHONPATH"] = os.pathsep.join([str(TREE)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
 
 if baseline.DEFAULT_MIP_GAP != DEFAULT_MIP_GAP:  # the script is standalone, so keep it in step
     raise SystemExit(f"{BASELINE_SCRIPT.name}: DEFAULT_MIP_GAP {baseline.DEFAULT_MIP_GAP} != "
@@ -105,7 +124,8 @@ def baseline_end_to_end(problem: GapProblem, sense: str, gap_file: Path, k: int)
     if proc.returncode != 0:
         raise RuntimeError(f"{problem.name}: baseline script exited {proc.returncode}\n"
                            f"{proc.stdout.strip()}\n{proc.stderr.strip()}")
-    result = json.loads(proc.stdout)
+    # the last line: HiGHS >= 1.16 prints its banner on stdout when a Highs object is created
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
     if result["status"] != "optimal":
         raise RuntimeError(f"{problem.name}: baseline status {result['status']}")
     return float(result["objective"])
@@ -155,9 +175,9 @@ def source_state() -> str:
     """Fingerprint of the project's sources and git HEAD, to detect edits during a run."""
     digest = hashlib.sha256()
     for path in sorted(PROJECT_SOURCES.rglob("*.py")):
-        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(str(path.relative_to(TREE)).encode())
         digest.update(path.read_bytes())
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+    head = subprocess.run(["git", "-C", str(TREE), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True).stdout.strip() or "?"
     return f"{head}+{digest.hexdigest()[:12]}"
 
@@ -189,7 +209,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="only time the highspy baseline")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA,
                         help=f"directory with gap*.txt and optima.csv (default: {DEFAULT_DATA})")
+    parser.add_argument("--tree", type=Path, default=ROOT,
+                        help="source tree whose optimizer is measured (default: this one)")
+    parser.add_argument("--json-out", type=Path, default=None, metavar="PATH",
+                        help="also write the totals, headline and per-problem seconds as JSON")
     args = parser.parse_args(argv)
+    if args.tree.resolve() != TREE:
+        parser.error("--tree is read at import time: run this file as a script to use it")
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
     if args.problems is not None and args.problems < 1:
@@ -207,13 +233,15 @@ def main(argv: list[str] | None = None) -> int:
           f"python {platform.python_version()}  HiGHS {highs_version()}  "
           f"cpus {os.cpu_count()}  mip_rel_gap {DEFAULT_MIP_GAP:g}  random_seed 0  "
           f"repeat {args.repeat} (best)")
-    print(f"# project sources {state}  load average {load()}")
+    print(f"# project sources {state} ({TREE})  load average {load()}")
+    load_start = load()
     header = (f"{'problem':<8} {'optimum':>7} {'first':>5} | {'base e2e':>8} {'proj e2e':>8} "
               f"{'ratio':>7} | {'base in':>8} {'proj in':>8} {'ratio':>7}")
     print(header)
     print("-" * len(header))
 
     mismatches: list[str] = []
+    per_problem: list[dict] = []
     e2e_ratios: list[float] = []
     in_ratios: list[float] = []
     totals = {"base_e2e": 0.0, "proj_e2e": 0.0, "base_in": 0.0, "proj_in": 0.0}
@@ -264,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                 for key, secs in best.items():
                     totals[key] += secs
 
+                per_problem.append({"problem": problem.name, "optimum": optimum, "first": first, **best})
                 row = f"{problem.name:<8} {optimum:>7g} {first:>5} | {best['base_e2e']:>8.3f} "
                 if args.baseline_only:
                     print(row + f"{'-':>8} {'-':>7} | {best['base_in']:>8.3f}")
@@ -298,6 +327,15 @@ def main(argv: list[str] | None = None) -> int:
             " (this run is not the full gapa-gapc set the target is defined on)"
         verdict = "met" if headline <= TARGET_RATIO else "not met"
         print(f"target <= {TARGET_RATIO:.2f}x: {verdict}{scope}")
+    if args.json_out is not None:
+        args.json_out.write_text(json.dumps({
+            "tree": str(TREE), "sources": state, "sources_at_end": end_state, "files": args.files,
+            "problems": args.problems, "repeat": args.repeat, "highs": highs_version(),
+            "load_start": load_start, "load_end": load(), "totals": totals,
+            "headline": None if args.baseline_only else ratio(totals["proj_e2e"], totals["base_e2e"]),
+            "in_process_ratio": None if args.baseline_only else ratio(totals["proj_in"], totals["base_in"]),
+            "geomean_e2e": geomean(e2e_ratios), "geomean_in": geomean(in_ratios),
+            "all_optima": not mismatches, "mismatches": mismatches, "per_problem": per_problem}, indent=1))
     if mismatches:
         print("OBJECTIVE MISMATCH vs published optima:")
         for line in mismatches:

@@ -97,8 +97,9 @@ class Columns:
         self.count = len(self.run) + len(self.get)
         self.blocks: list[tuple[str, Labels, int]] = [
             ("run", lambda: self.run_keys, len(self.run)), ("get", lambda: self.get_keys, len(self.get))]
-        self.continuous = self.count  # columns from here on are continuous, >= 0
+        self.continuous = self.count  # columns from here on are not binary: pay (continuous), the aggregates (integer)
         self.pay = self._add("pay", self.pair_labels(np.arange(self.pairs)), self.pairs) if d.pooled else None
+        self.aggregates = self.count  # from here on: the aggregates, integer (sums of binaries), >= 0
         self.published = self._aggregate("published", model.published_workstreams(d, self.get_keys))
         counted = model.counted_workstreams(d, model.replica_keys(d)) if d.sharing else []
         self.run_count = self._aggregate("run_count", counted)
@@ -342,7 +343,7 @@ class Matrix:
     col_cost: np.ndarray
     col_lower: np.ndarray
     col_upper: np.ndarray
-    integrality: np.ndarray  # int32: 1 integer (run, get), 0 continuous
+    integrality: np.ndarray  # int32: 1 integer (run, get, the aggregates), 0 continuous (pay)
     row_lower: np.ndarray
     row_upper: np.ndarray
     start: np.ndarray  # int32, num_col + 1
@@ -428,11 +429,12 @@ def assemble(x: Columns, rows: Rows, cost: np.ndarray, scale: Scale) -> Matrix:
     col, row = cells // max(n_row, 1), cells % max(n_row, 1)
     start = np.zeros(n_col + 1, dtype=np.int32)
     np.cumsum(np.bincount(col, minlength=n_col), out=start[1:])
-    binary = np.arange(n_col) < x.continuous  # run and get; the others are continuous, >= 0
+    binary = np.arange(n_col) < x.continuous  # run and get; pay and the aggregates are >= 0
+    integer = binary | (np.arange(n_col) >= x.aggregates)
     full_cost = np.zeros(n_col)
     full_cost[:x.continuous] = cost
     return Matrix(full_cost[old], np.zeros(n_col), np.where(binary, 1.0, INF)[old],
-                  binary[old].astype(np.int32),
+                  integer[old].astype(np.int32),
                   np.concatenate(rows.lower) if rows.lower else np.zeros(0),
                   np.concatenate(rows.upper) if rows.upper else np.zeros(0),
                   start, row.astype(np.int32), value, scale, rows.infeasible, x, rows, old)

@@ -54,15 +54,22 @@ def untimed_violations(d: ModelData, runs, gets, pay: dict | None) -> list[str]:
         out += [f"(2) {i} needs {w} but neither runs nor adopts it" for w in d.needs[i] if not has[i, w]]
         out += [f"(3) {i} has {w} but not its prerequisite {v}" for w in d.workstreams if has[i, w]
                 for v in d.requires[w] if not has[i, v]]
+    publishers: dict[str, set[str]] = {}
+    for j, v, _ in runs:
+        if d.publishes.get(j):
+            publishers.setdefault(v, set()).add(j)
     for i, w in gets:  # (4)
-        if not any(v == w and j != i and d.publishes[j] for j, v, _ in runs):
+        if not publishers.get(w, set()) - {i}:
             out.append(f"(4) {i} adopts {w} but no other publishing member runs it")
     if d.sharing:  # (5)
         for w in d.workstreams:
             wanted = d.replicas[w] if d.required[w] or any(has[i, w] for i in d.members) else 0
             if runs_of[w] < wanted:
                 out.append(f"(5) {w} runs {runs_of[w]} {noun(runs_of[w], 'time')}, {wanted} wanted (replicas)")
-    adoption = {i: [d.adoption[w] * d.cost[i, w] for j, w in gets if j == i] for i in d.members}
+    adoption: dict[str, list[float]] = {i: [] for i in d.members}
+    for i, w in gets:
+        if i in adoption:
+            adoption[i].append(d.adoption[w] * d.cost[i, w])
     if d.timed and (d.period_budget and d.pooled):
         return out  # pay is per period: timed_violations checks it
     if d.pooled:  # (6')
@@ -80,10 +87,14 @@ def untimed_violations(d: ModelData, runs, gets, pay: dict | None) -> list[str]:
             if not _fits(spent, d.budget[i]):
                 out.append(f"(6') {i} spends {math.fsum(spent):.6g} of its budget {d.budget[i]:.6g}")
     else:  # (6)
+        run_cost: dict[str, list[float]] = {i: [] for i in d.members}
+        for i, w, _ in runs:
+            if i in run_cost:
+                run_cost[i].append(d.cost[i, w])
         for i in d.members:
             if d.per_period(i):
                 continue  # per period: timed_violations
-            spent = [d.cost[i, w] for j, w, _ in runs if j == i] + adoption[i]
+            spent = run_cost[i] + adoption[i]
             if not _fits(spent, d.budget[i]):
                 out.append(f"(6) {i} spends {math.fsum(spent):.6g} of its budget {d.budget[i]:.6g}")
     for (i, h), capacity in ({} if d.timed else d.capacity).items():  # (7); timed: per period

@@ -86,6 +86,8 @@ def presolve_findings(spec: InstanceFile, d: ModelData) -> list[Finding]:
     out: list[Finding] = []
     money = d.units.get("money", "money")
     runners = {w: [j for j in d.members if d.options[j, w]] for w in d.workstreams}
+    # publishing runners of w, at most two: enough to tell whether someone other than i publishes
+    publishers = {w: [j for j in runners[w] if d.publishes[j]][:2] for w in d.workstreams}
     wanted = {w for i in d.members for w in wanted_closure(d, i)}
     if d.sharing:
         wanted |= {w for w in d.workstreams if d.required[w]}
@@ -102,7 +104,7 @@ def presolve_findings(spec: InstanceFile, d: ModelData) -> list[Finding]:
         for w in wanted_closure(d, i):
             if not runners[w]:
                 continue  # reported above; the budget bound covers what can be had at all
-            adoptable = d.sharing and bool(d.runners(w, exclude=i, publishing_only=True))
+            adoptable = d.sharing and any(j != i for j in publishers[w])
             ways = []
             if adoptable:
                 ways.append(d.adoption[w] * d.cost[i, w])

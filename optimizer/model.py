@@ -214,7 +214,7 @@ def add_adoption_source(m, d: ModelData) -> None:
     def own(i, w):
         return [(i, o) for o in d.options[i, w]] if d.publishes[i] else []
     pooled = published_workstreams(d, m.GET)
-    m.published = pyo.Var(pooled, domain=pyo.NonNegativeReals)
+    m.published = pyo.Var(pooled, domain=pyo.NonNegativeIntegers)  # whole by its row; integer helps presolve (docs/model.md)
     m.published_runs = pyo.Constraint(pooled, rule=lambda m, w: m.published[w] == runs_of(
         m, d, w, publishing_only=True))
 
@@ -239,7 +239,7 @@ def add_replicas(m, d: ModelData) -> None:
         return
     keys = replica_keys(d)
     counted = counted_workstreams(d, keys)
-    m.run_count = pyo.Var(counted, domain=pyo.NonNegativeReals)
+    m.run_count = pyo.Var(counted, domain=pyo.NonNegativeIntegers)
     m.run_counts = pyo.Constraint(counted, rule=lambda m, w: m.run_count[w] == runs_of(m, d, w))
 
     def count(w):

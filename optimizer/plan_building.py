@@ -107,13 +107,21 @@ def _period_use(data: ModelData, sol: Solution) -> list[PeriodUse]:
 
 def _member_rows(data: ModelData, sol: Solution, standalone: dict[str, float | None]) -> list[MemberRow]:
     solved = has_plan(sol.status)
-    paid = {i: sum(v for k, v in sol.pay.items() if k[0] == i) for i in data.members}
+    # each member's payments, adoptions and runs, in the plan's order (so every sum adds up alike)
+    pays, gets, runs = ({i: [] for i in data.members} for _ in range(3))
+    for k, v in sol.pay.items():
+        pays[k[0]].append(v)
+    for j, w in sol.gets:
+        gets[j].append(data.adoption[w] * data.cost[j, w])
+    for j, w, _ in sol.runs:
+        runs[j].append(data.cost[j, w])
+    paid = {i: sum(pays[i]) for i in data.members}
     rows = []
     for i in data.members:
         spent = None
         if solved:
-            adopting = sum(data.adoption[w] * data.cost[j, w] for j, w in sol.gets if j == i)
-            running = paid[i] if data.pooled else sum(data.cost[j, w] for j, w, _ in sol.runs if j == i)
+            adopting = sum(gets[i])
+            running = paid[i] if data.pooled else sum(runs[i])
             spent = clean(running + adopting, digits=SOLVER_DIGITS if data.pooled else SIGNIFICANT)
         budget = data.budget[i]
         row = {"member": i, "budget": clean(budget), "spent": spent, "standalone_compute": clean(standalone.get(i)),

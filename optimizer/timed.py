@@ -88,7 +88,7 @@ def add_timed_adoption_source(m, d: ModelData, aggregated) -> None:
         sum(sources[k] - own[i, k[0], k[1]] for i in adopters[k]),
         sources[k] + 1 + sum(own[i, k[0], k[1]] + 1 for i in adopters[k]))),
         key=lambda k: (d.workstreams.index(k[0]), k[1]))
-    m.published_by = pyo.Var(pooled, domain=pyo.NonNegativeReals)
+    m.published_by = pyo.Var(pooled, domain=pyo.NonNegativeIntegers)
     m.published_by_runs = pyo.Constraint(pooled, rule=lambda m, w, a: m.published_by[w, a] == sum(
         x for j in publishers for x in ending_by(j, w, a)))
 

@@ -136,6 +136,14 @@ def agree(doc: dict, design: str) -> None:
     runs, gets = plan_of(got)
     assert any(p.runs == runs and p.gets == gets for p in ref.optimal), f"plan {runs} {gets} not optimal; {where}"
     assert got.unique == ref.unique, f"unique {got.unique} != {ref.unique} ({len(ref.optimal)} plans); {where}"
+    if got.alternative is not None:  # the tie it names is another of the optimal plans
+        alt = got.alternative
+        alt_runs = (runs - {(r["member"], r["workstream"], r["accelerator"]) for r in alt["runs_removed"]}) | {
+            (r["member"], r["workstream"], r["accelerator"]) for r in alt["runs_added"]}
+        alt_gets = (gets - {(a["member"], a["workstream"]) for a in alt["adoptions_removed"]}) | {
+            (a["member"], a["workstream"]) for a in alt["adoptions_added"]}
+        assert (alt_runs, alt_gets) != (runs, gets), where
+        assert any(p.runs == alt_runs and p.gets == alt_gets for p in ref.optimal), f"alternative not optimal; {where}"
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,

@@ -23,6 +23,14 @@ def _fits(lhs: list[float], rhs: float) -> bool:
     return math.fsum(lhs) <= rhs + TOLERANCE * size
 
 
+def _grouped(pairs) -> dict:
+    """key -> the values paired with it, in the order given (so that sums add up alike)."""
+    out: dict = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
+
+
 def violations(d: ModelData, runs, gets, pay: dict | None = None, when: dict | None = None) -> list[str]:
     """Every contract row the plan (runs (i,w,o), gets (i,w), pooled pay[i,w] or pay[i,w,t], and
     with a horizon ``when``: run -> start period, adoption -> ready period) breaks, in words."""
@@ -66,10 +74,7 @@ def untimed_violations(d: ModelData, runs, gets, pay: dict | None) -> list[str]:
             wanted = d.replicas[w] if d.required[w] or any(has[i, w] for i in d.members) else 0
             if runs_of[w] < wanted:
                 out.append(f"(5) {w} runs {runs_of[w]} {noun(runs_of[w], 'time')}, {wanted} wanted (replicas)")
-    adoption: dict[str, list[float]] = {i: [] for i in d.members}
-    for i, w in gets:
-        if i in adoption:
-            adoption[i].append(d.adoption[w] * d.cost[i, w])
+    adoption = {i: [] for i in d.members} | _grouped((i, d.adoption[w] * d.cost[i, w]) for i, w in gets if i in d.budget)
     if d.timed and (d.period_budget and d.pooled):
         return out  # pay is per period: timed_violations checks it
     if d.pooled:  # (6')
@@ -77,28 +82,29 @@ def untimed_violations(d: ModelData, runs, gets, pay: dict | None) -> list[str]:
         for (i, w), amount in pay.items():
             if amount > 0 and not has.get((i, w)):
                 out.append(f"(6') {i} pays {amount:.6g} towards {w} without having it")
+        costs, paid_for, paid_by = _grouped((w, d.cost[i, w]) for i, w, _ in runs), {}, {}
+        for (i, w), amount in pay.items():
+            paid_for.setdefault(w, []).append(amount)
+            paid_by.setdefault(i, []).append(amount)
         for w in d.workstreams:
-            cost = [d.cost[i, w] for i, v, _ in runs if v == w]
-            paid = [a for (i, v), a in pay.items() if v == w]
+            cost, paid = costs.get(w, []), paid_for.get(w, [])
             if not (_fits(paid, math.fsum(cost)) and _fits(cost, math.fsum(paid))):
                 out.append(f"(6') the runs of {w} cost {math.fsum(cost):.6g} but are paid {math.fsum(paid):.6g}")
         for i in d.members:
-            spent = [a for (j, _), a in pay.items() if j == i] + adoption[i]
+            spent = paid_by.get(i, []) + adoption[i]
             if not _fits(spent, d.budget[i]):
                 out.append(f"(6') {i} spends {math.fsum(spent):.6g} of its budget {d.budget[i]:.6g}")
     else:  # (6)
-        run_cost: dict[str, list[float]] = {i: [] for i in d.members}
-        for i, w, _ in runs:
-            if i in run_cost:
-                run_cost[i].append(d.cost[i, w])
+        run_cost = _grouped((i, d.cost[i, w]) for i, w, _ in runs if i in d.budget)
         for i in d.members:
             if d.per_period(i):
                 continue  # per period: timed_violations
-            spent = run_cost[i] + adoption[i]
+            spent = run_cost.get(i, []) + adoption[i]
             if not _fits(spent, d.budget[i]):
                 out.append(f"(6) {i} spends {math.fsum(spent):.6g} of its budget {d.budget[i]:.6g}")
+    hours = _grouped(((i, o), d.hours[i, w, o]) for i, w, o in runs if (i, o) in d.capacity)
     for (i, h), capacity in ({} if d.timed else d.capacity).items():  # (7); timed: per period
-        used = [d.hours[i, w, h] for j, w, o in runs if j == i and o == h]
+        used = hours.get((i, h), [])
         if not _fits(used, capacity):
             out.append(f"(7) {i}'s {h} fleet is used {math.fsum(used):.6g} of {capacity:.6g} hours")
     return out

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 import pyomo.core as pyo  # the modelling layer only: pyomo.environ would also load every plugin (~0.25 s)
 from pyomo.contrib.solver.common.results import TerminationCondition
 
-from .alternatives import moved_run
+from .alternatives import tie
 from .check import violations
 from .diagnosis import ELASTIC
 from .model import Layer, build_model
@@ -241,7 +241,7 @@ def _run(session: HighsSession, data: ModelData, t0: float, build: float, check:
         if m.variant == "elastic":
             sol.slacks = _shortfalls(m, data)
         if check and stages.status == Status.OPTIMAL:
-            sol.alternative = moved_run(data, sol.runs, sol.gets, sol.pay if data.pooled else None)
+            sol.alternative = tie(data, sol.runs, sol.gets, sol.pay if data.pooled else None)
             if sol.alternative is not None:  # a tie found without solving (optimizer/alternatives.py)
                 sol.unique = False
             else:

@@ -39,7 +39,10 @@ def joint_standalone(data: ModelData, solve: Callable[[ModelData], Solution]) ->
     joint = solve(silo_of(data, needy(data)))
     if not has_plan(joint.status):
         return None
-    return {i: out.get(i, data.plan_compute([r for r in joint.runs if r[0] == i], [])) for i in data.members}
+    runs: dict[str, list] = {i: [] for i in data.members}
+    for r in joint.runs:
+        runs[r[0]].append(r)
+    return {i: out.get(i, data.plan_compute(runs[i], [])) for i in data.members}
 
 
 class GivingUp(Layer):

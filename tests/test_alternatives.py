@@ -7,7 +7,7 @@ fleet of n accelerators has n * 2,190 hours (the default year of hours).
 from __future__ import annotations
 
 import optimizer
-from optimizer.alternatives import moved_run
+from optimizer.alternatives import moved_run, swapped_roles
 from optimizer.api import derive
 from optimizer.instance import load_instance
 
@@ -62,3 +62,35 @@ def test_a_move_must_leave_room_for_the_runs_already_there():
     # 35,000 * 2) the plan itself is not feasible, and neither is any move of it
     poor = {**doc, "members": {"a": {**doc["members"]["a"], "budget": 30_000}}}
     assert moved_run(data_of(poor), [("a", "y", "H100"), ("a", "x", "H800")], []) is None
+
+
+def test_equal_runner_and_adopter_trade_places():
+    """a and b rent at price 2 and need x (compute 100); budgets 1,000. One runs x (compute 100,
+    money 200) and the other adopts (0.1 of its own: compute 10, money 20): compute 110 and money
+    220 whichever runs. The reported plan is one of the two; the swap names the other."""
+    doc = {"name": "equal pair",
+           "members": {"a": {"budget": 1000, "price": 2, "needs": ["x"]},
+                       "b": {"budget": 1000, "price": 2, "needs": ["x"]}},
+           "workstreams": {"x": {"compute": 100}}}
+    r = optimizer.solve(doc)
+    assert r.objectives == {"compute": 110, "money": 220} and r.unique is False
+    (runner,) = r.runs.reset_index()["member"]
+    adopter = {"a": "b", "b": "a"}[runner]
+    assert r.alternative == {
+        "runs_added": [{"member": adopter, "workstream": "x", "accelerator": "rented"}],
+        "runs_removed": [{"member": runner, "workstream": "x", "accelerator": "rented"}],
+        "adoptions_added": [{"member": runner, "workstream": "x"}],
+        "adoptions_removed": [{"member": adopter, "workstream": "x"}]}
+
+
+def test_no_swap_the_adopter_cannot_pay_for():
+    """As above, but b's budget is 150: b can adopt x (20) but not run it (200). a runs, b adopts,
+    and that is the only plan (the uniqueness MIP says so once no tie is found)."""
+    doc = {"name": "poor adopter",
+           "members": {"a": {"budget": 1000, "price": 2, "needs": ["x"]},
+                       "b": {"budget": 150, "price": 2, "needs": ["x"]}},
+           "workstreams": {"x": {"compute": 100}}}
+    d = data_of(doc)
+    assert swapped_roles(d, [("a", "x", "rented")], [("b", "x")]) is None
+    r = optimizer.solve(doc)
+    assert list(r.runs.reset_index()["member"]) == ["a"] and r.unique is True

@@ -97,9 +97,9 @@ class Columns:
         self.count = len(self.run) + len(self.get)
         self.blocks: list[tuple[str, Labels, int]] = [
             ("run", lambda: self.run_keys, len(self.run)), ("get", lambda: self.get_keys, len(self.get))]
-        self.continuous = self.count  # columns from here on are not binary: pay (continuous), the aggregates (integer)
+        self.continuous = self.count  # the binaries (run, get) end here; pay and the aggregates follow
         self.pay = self._add("pay", self.pair_labels(np.arange(self.pairs)), self.pairs) if d.pooled else None
-        self.aggregates = self.count  # from here on: the aggregates, integer (sums of binaries), >= 0
+        self.aggregates = self.count  # the aggregates (integer: sums of binaries) start here
         self.published = self._aggregate("published", model.published_workstreams(d, self.get_keys))
         counted = model.counted_workstreams(d, model.replica_keys(d)) if d.sharing else []
         self.run_count = self._aggregate("run_count", counted)
